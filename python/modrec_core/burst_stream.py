@@ -1,0 +1,101 @@
+"""A continuous stream of synthesized bursts with ground truth: the signal source's engine.
+
+Burst i is example i of the seed (the same samples `synthesize` gives for that class and SNR),
+scaled so the noise floor sits at `noise_floor_db` (power relative to full scale), followed by a
+gap of noise at that floor or of silence. Settings changed while running apply from the next
+chunk of bursts on.
+"""
+import threading
+
+import numpy as np
+
+from .synthesis import get_preset, synthesize
+
+CHUNK_SAMPLES = 16384  # samples generated per refill (whole bursts)
+GAP_KINDS = ("noise", "silence")
+
+
+class BurstStream:
+    """Generates chunks of bursts plus one ground-truth record per burst."""
+
+    def __init__(self, preset="sig2019", classes=(), snr_db=(-20.0, 30.0), burst_len=0, gap_len=0,
+                 gap="noise", seed=0, noise_floor_db=-30.0):
+        base = get_preset(preset)
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        self._preset = base.with_length(burst_len) if burst_len else base
+        self.noise_floor_db = float(noise_floor_db)
+        self._lock = threading.Lock()
+        self._seed = int(seed)
+        self._pick = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0xC1A5,))))
+        self._gap_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0x6A9,))))
+        self._burst = 0
+        self._offset = 0
+        self.set_classes(classes)
+        self.set_snr(*np.atleast_1d(snr_db))
+        self.set_gap(gap_len, gap)
+
+    @property
+    def preset(self):
+        return self._preset
+
+    @property
+    def burst_len(self):
+        return self._preset.length
+
+    def set_classes(self, classes):
+        """Restrict bursts to these class names (empty: every class of the preset)."""
+        names = [str(c) for c in classes] or self._preset.labels
+        idx = np.array([self._preset.class_index(c) for c in names], np.int64)
+        with self._lock:
+            self._classes = idx
+
+    def set_snr(self, low, high=None):
+        """Fixed SNR (high None or equal), or the preset's SNR levels within [low, high]."""
+        high = low if high is None else high
+        levels = np.asarray(self._preset.snr_levels, np.float32)
+        if not levels[0] <= low <= high <= levels[-1]:
+            raise ValueError(f"SNR range [{low}, {high}] dB must lie within the {self._preset.name} "
+                             f"preset's {levels[0]:g}..{levels[-1]:g} dB (and low <= high)")
+        chosen = np.array([low], np.float32) if low == high else levels[(levels >= low) & (levels <= high)]
+        if chosen.size == 0:
+            raise ValueError(f"no SNR level of preset {self._preset.name} lies in [{low}, {high}] dB")
+        with self._lock:
+            self._snr_choices = chosen
+
+    def set_gap(self, gap_len, gap="noise"):
+        """Samples between bursts, filled with noise at the floor or with silence (zeros)."""
+        if gap_len < 0:
+            raise ValueError(f"gap length must be >= 0 samples, got {gap_len}")
+        if gap not in GAP_KINDS:
+            raise ValueError(f"gap kind must be one of {GAP_KINDS}, got {gap!r}")
+        with self._lock:
+            self._gap_len, self._gap = int(gap_len), gap
+
+    def next_chunk(self):
+        """(samples complex64, records): records are (absolute offset, ground-truth dict) per burst."""
+        with self._lock:
+            classes, snrs, gap_len, gap = self._classes, self._snr_choices, self._gap_len, self._gap
+        period = self.burst_len + gap_len
+        count = max(1, CHUNK_SAMPLES // period)
+        labels = classes[self._pick.integers(len(classes), size=count)]
+        snr = snrs[self._pick.integers(len(snrs), size=count)]
+        batch = synthesize(self._preset, labels, snr, self._seed, first=self._burst)
+        floor = 10.0 ** (self.noise_floor_db / 10.0)
+        scale = np.sqrt(floor * 10.0 ** (snr / 10.0)).astype(np.float32)[:, None]
+        out = np.zeros((count, period), np.complex64)
+        out[:, :self.burst_len] = batch.x * scale
+        if gap_len and gap == "noise":
+            z = self._gap_rng.standard_normal((count, 2, gap_len), dtype=np.float32)
+            out[:, self.burst_len:] = np.sqrt(floor / 2) * (z[:, 0] + 1j * z[:, 1])
+        records = [(self._offset + k * period, self._truth(batch, k, self._burst + k)) for k in range(count)]
+        self._burst += count
+        self._offset += count * period
+        return out.ravel(), records
+
+    def _truth(self, batch, k, burst):
+        truth = {"mod": self._preset.labels[batch.labels[k]], "burst": burst, "burst_len": self.burst_len}
+        for name, values in batch.params.items():
+            if values.ndim == 1:
+                truth[name] = float(values[k])
+        return truth

@@ -1,0 +1,178 @@
+"""The project's interchange format (HDF5, see docs/datasets.md) and its in-memory form."""
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import __version__
+from .synthesis import get_preset, synthesize
+from .synthesis.streams import BLOCK
+
+FORMAT_VERSION = 1
+SPLITS = ("train", "val", "test")
+SPLIT_SHARES = (0.6, 0.2, 0.2)
+CHUNK = 16 * BLOCK  # examples generated and written per step (a whole number of stream blocks)
+
+
+@dataclass
+class Dataset:
+    """Windows in memory: iq float32 (N, 2, L), labels int64, snr_db float32, class names."""
+
+    iq: np.ndarray
+    labels: np.ndarray
+    snr_db: np.ndarray
+    label_names: list
+    params: dict = field(default_factory=dict)
+    split: np.ndarray = None  # uint8 index into SPLITS, or None
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        n = len(self.iq)
+        if self.iq.ndim != 3 or self.iq.shape[1] != 2:
+            raise ValueError(f"iq must have shape (N, 2, L), got {self.iq.shape}")
+        for name, arr in (("labels", self.labels), ("snr_db", self.snr_db)):
+            if len(arr) != n:
+                raise ValueError(f"{name} has {len(arr)} entries for {n} windows")
+        if n and (self.labels.min() < 0 or self.labels.max() >= len(self.label_names)):
+            raise ValueError(f"labels must index the {len(self.label_names)} class names")
+
+    def subset(self, rows):
+        """The examples at `rows` (indices or a boolean mask)."""
+        return Dataset(self.iq[rows], self.labels[rows], self.snr_db[rows], self.label_names,
+                       {k: v[rows] for k, v in self.params.items()},
+                       None if self.split is None else self.split[rows], self.meta)
+
+    def part(self, name):
+        """One stored split ('train', 'val', 'test'); the whole set when no split is stored."""
+        if self.split is None:
+            return self
+        return self.subset(self.split == SPLITS.index(name))
+
+
+def balanced_design(n_classes, snr_levels, per_class_snr):
+    """Class and SNR for every example: exactly per_class_snr of each pair, interleaved."""
+    n_snr = len(snr_levels)
+    i = np.arange(n_classes * n_snr * per_class_snr)
+    return (i % n_classes).astype(np.int64), np.asarray(snr_levels, np.float32)[(i // n_classes) % n_snr]
+
+
+def stratified_split(n_classes, n_snr, per_class_snr, seed):
+    """6:2:2 train/val/test per (class, SNR) pair for the balanced_design order, as uint8."""
+    counts = np.floor(np.asarray(SPLIT_SHARES) * per_class_snr).astype(int)
+    counts[0] += per_class_snr - counts.sum()
+    pattern = np.repeat(np.arange(3, dtype=np.uint8), counts)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0x5EED,))))
+    table = rng.permuted(np.tile(pattern, (n_classes * n_snr, 1)), axis=1)  # (pairs, reps)
+    i = np.arange(n_classes * n_snr * per_class_snr)
+    return table[i % (n_classes * n_snr), i // (n_classes * n_snr)]
+
+
+def write_synthetic(path, preset_name, per_class_snr, seed, progress=None, workers=2):
+    """Synthesize a balanced, split data set of a preset straight into an HDF5 file."""
+    import h5py
+
+    preset = get_preset(preset_name)
+    if per_class_snr < 5:
+        raise ValueError("per_class_snr must be at least 5 so every split gets examples of each pair")
+    labels, snr = balanced_design(len(preset.classes), preset.snr_levels, per_class_snr)
+    n = len(labels)
+    with h5py.File(path, "w") as f:
+        iq = f.create_dataset("iq", (n, 2, preset.length), np.float32, chunks=(min(n, 256), 2, preset.length))
+        f["label"], f["snr_db"] = labels, snr
+        f["split"] = stratified_split(len(preset.classes), len(preset.snr_levels), per_class_snr, seed)
+        _write_attrs(f, preset, seed)
+        params = None
+
+        def make(start):
+            return start, synthesize(preset, labels[start:start + CHUNK], snr[start:start + CHUNK], seed, first=start)
+
+        for start, batch in _ordered(make, range(0, n, CHUNK), workers):
+            iq[start:start + len(batch.labels)] = batch.iq()
+            if params is None:
+                params = {k: f.create_dataset(k, (n, *v.shape[1:]), v.dtype) for k, v in batch.params.items()
+                          if k != "snr_db"}
+            for k, dset in params.items():
+                dset[start:start + len(batch.labels)] = batch.params[k]
+            if progress:
+                progress(len(batch.labels))
+    return n
+
+
+def _ordered(fn, items, workers):
+    """fn over items on a thread pool, results in order, at most 2 * workers in flight."""
+    items = list(items)
+    with ThreadPoolExecutor(workers) as pool:
+        pending = [pool.submit(fn, it) for it in items[:2 * workers]]
+        for k in range(len(items)):
+            yield pending[k].result()
+            pending[k] = None
+            if k + 2 * workers < len(items):
+                pending.append(pool.submit(fn, items[k + 2 * workers]))
+
+
+def _write_attrs(f, preset, seed):
+    f.attrs["format_version"] = FORMAT_VERSION
+    f.attrs["labels"] = json.dumps(preset.labels)
+    f.attrs["preset"] = preset.name
+    f.attrs["seed"] = int(seed)
+    f.attrs["samples_per_symbol"] = preset.sps
+    f.attrs["snr_levels"] = json.dumps(list(preset.snr_levels))
+    f.attrs["split_names"] = json.dumps(list(SPLITS))
+    f.attrs["normalization"] = "none"
+    f.attrs["code_version"] = __version__
+
+
+def read(path, split=None):
+    """Load a file in the project's HDF5 format (optionally one split) into a Dataset."""
+    import h5py
+
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise ValueError(f"{path}: not a readable HDF5 file ({e})") from None
+    with f:
+        for name in ("iq", "label", "snr_db"):
+            if name not in f:
+                raise ValueError(f"{path}: missing dataset '{name}' (project HDF5 format, see docs/datasets.md)")
+        if "labels" not in f.attrs:
+            raise ValueError(f"{path}: missing attribute 'labels' (JSON list of class names)")
+        try:
+            names = json.loads(f.attrs["labels"])
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}: attribute 'labels' is not a JSON list of class names") from None
+        split_arr = f["split"][:] if "split" in f else None
+        mask = np.ones(len(f["label"]), bool)
+        if split is not None:
+            if split_arr is None:
+                raise ValueError(f"{path}: has no 'split' dataset, cannot select split {split!r}")
+            if split not in SPLITS:
+                raise ValueError(f"unknown split {split!r}; use one of {SPLITS}")
+            mask = split_arr == SPLITS.index(split)
+            split_arr = split_arr[mask]
+        for k in f.keys():
+            if len(f[k]) != len(mask):
+                raise ValueError(f"{path}: dataset '{k}' has {len(f[k])} rows, 'label' has {len(mask)}")
+        skip = {"iq", "label", "snr_db", "split"}
+        params = {k: _masked(f[k], mask) for k in f.keys() if k not in skip}
+        meta = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+        iq = _masked(f["iq"], mask)
+        labels, snr = _masked(f["label"], mask).astype(np.int64), _masked(f["snr_db"], mask).astype(np.float32)
+    if iq.ndim != 3 or iq.shape[1] != 2:
+        raise ValueError(f"{path}: dataset 'iq' must have shape (N, 2, L), has {iq.shape}")
+    if not np.all(np.isfinite(iq)):
+        raise ValueError(f"{path}: dataset 'iq' contains NaN or infinite values")
+    return Dataset(iq.astype(np.float32), labels, snr, list(names), params, split_arr, meta)
+
+
+def _masked(dset, mask, rows_per_read=65536):
+    """dset[mask] read in slabs (h5py's own fancy indexing is slow for large masks)."""
+    out = np.empty((int(mask.sum()), *dset.shape[1:]), dset.dtype)
+    k = 0
+    for start in range(0, len(mask), rows_per_read):
+        m = mask[start:start + rows_per_read]
+        if m.any():
+            part = dset[start:start + len(m)][m]
+            out[k:k + len(part)] = part
+            k += len(part)
+    return out

@@ -1,0 +1,113 @@
+"""Data-set presets: class lists, window length, SNR grid and impairment stages."""
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import constellations as c
+from .channel import CarrierOffset, Multipath, Phase, SampleRateOffset
+from .modulators import analog, fsk, linear, oqpsk
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Everything that defines one family of examples apart from the seed."""
+
+    name: str
+    classes: tuple
+    length: int
+    sps: int
+    snr_levels: tuple
+    rolloff: tuple = (0.2, 0.7)
+    stages: tuple = ()
+    margin: int = 0  # extra samples each side for stages that move samples in time
+    awgn: bool = True
+
+    @property
+    def labels(self):
+        return [m.name for m in self.classes]
+
+    @property
+    def stage_names(self):
+        return [s.name for s in self.stages] + (["awgn"] if self.awgn else [])
+
+    def class_index(self, name):
+        """Index of a class name, or a ValueError listing the valid names."""
+        labels = self.labels
+        if name not in labels:
+            raise ValueError(f"unknown class {name!r} for preset {self.name}; valid: {', '.join(labels)}")
+        return labels.index(name)
+
+    def without(self, *names):
+        """The same preset with the named impairments ('phase', 'cfo', 'awgn', ...) switched off."""
+        unknown = set(names) - set(self.stage_names)
+        if unknown:
+            raise ValueError(f"preset {self.name} has no impairment {sorted(unknown)}; it has {self.stage_names}")
+        return replace(self, stages=tuple(s for s in self.stages if s.name not in names),
+                       awgn=self.awgn and "awgn" not in names)
+
+    def with_length(self, length):
+        """The same preset with another window length (a whole number of symbols)."""
+        if length <= 0 or length % self.sps:
+            raise ValueError(f"length {length} must be a positive multiple of {self.sps} samples per symbol")
+        return replace(self, length=int(length))
+
+    def with_rolloff(self, low, high=None):
+        """The same preset with roll-off uniform in [low, high] (fixed when high is None)."""
+        high = low if high is None else high
+        if not 0.0 <= low <= high <= 1.0:
+            raise ValueError(f"roll-off range [{low}, {high}] must lie within [0, 1]")
+        return replace(self, rolloff=(float(low), float(high)))
+
+
+def _snr_grid(low, high, step=2):
+    return tuple(float(s) for s in np.arange(low, high + step / 2, step))
+
+
+SIG2019 = Preset(
+    name="sig2019",
+    classes=(linear("BPSK", c.psk(2)), linear("QPSK", c.psk(4)), linear("8PSK", c.psk(8)), oqpsk("OQPSK"),
+             fsk("2FSK", 2), fsk("4FSK", 4), fsk("8FSK", 8),
+             linear("16QAM", c.qam(16)), linear("32QAM", c.qam(32)), linear("64QAM", c.qam(64)),
+             linear("4PAM", c.pam(4)), linear("8PAM", c.pam(8))),
+    length=512, sps=8, snr_levels=_snr_grid(-20, 30), rolloff=(0.2, 0.7),
+    stages=(Phase(), CarrierOffset(0.1)),
+)
+
+# RML-style channel: GNU Radio's dynamic channel model as RML2016.10a used it, at 200 kHz.
+_RML_CHANNEL = (Multipath(), SampleRateOffset(2.5e-4), Phase(),
+                CarrierOffset(2.5e-3, drift_std=1e-5, drift_max=1e-3))
+
+RML2016A = Preset(
+    name="rml2016a",
+    classes=(linear("8PSK", c.psk(8)), analog("AM-DSB", "am_dsb_wc"), analog("AM-SSB", "am_ssb_sc"),
+             linear("BPSK", c.psk(2)), fsk("CPFSK", 2, pulse="rect"), fsk("GFSK", 2, pulse="gaussian", bt=0.35),
+             linear("PAM4", c.pam(4)), linear("QAM16", c.qam(16)), linear("QAM64", c.qam(64)),
+             linear("QPSK", c.psk(4)), analog("WBFM", "fm", deviation=0.1)),
+    length=128, sps=8, snr_levels=_snr_grid(-20, 18), rolloff=(0.35, 0.35),
+    stages=_RML_CHANNEL, margin=16,
+)
+
+RML2018 = Preset(
+    name="rml2018",
+    classes=(linear("OOK", c.ask(2)), linear("4ASK", c.ask(4)), linear("8ASK", c.ask(8)),
+             linear("BPSK", c.psk(2)), linear("QPSK", c.psk(4)), linear("8PSK", c.psk(8)),
+             linear("16PSK", c.psk(16)), linear("32PSK", c.psk(32)),
+             linear("16APSK", c.apsk(16)), linear("32APSK", c.apsk(32)), linear("64APSK", c.apsk(64)),
+             linear("128APSK", c.apsk(128)),
+             linear("16QAM", c.qam(16)), linear("32QAM", c.qam(32)), linear("64QAM", c.qam(64)),
+             linear("128QAM", c.qam(128)), linear("256QAM", c.qam(256)),
+             analog("AM-SSB-WC", "am_ssb_wc"), analog("AM-SSB-SC", "am_ssb_sc"),
+             analog("AM-DSB-WC", "am_dsb_wc"), analog("AM-DSB-SC", "am_dsb_sc"),
+             analog("FM", "fm", deviation=0.05), fsk("GMSK", 2, pulse="gaussian", bt=0.3), oqpsk("OQPSK")),
+    length=1024, sps=8, snr_levels=_snr_grid(-20, 30), rolloff=(0.35, 0.35),
+    stages=_RML_CHANNEL, margin=16,
+)
+
+PRESETS = {p.name: p for p in (SIG2019, RML2016A, RML2018)}
+
+
+def get_preset(name):
+    """A preset by name, or a ValueError listing the known ones."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    return PRESETS[name]
