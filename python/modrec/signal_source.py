@@ -23,7 +23,8 @@ class signal_source(gr.sync_block):
         self._stream = BurstStream(preset, classes, (snr_min_db, snr_max_db), burst_len, gap_len, gap,
                                    seed, noise_floor_db)
         self._buf = np.zeros(0, np.complex64)
-        self._buf_start = 0  # absolute index of self._buf[0]
+        self._pos = 0  # next sample of self._buf to emit
+        self._emitted = 0  # samples emitted so far, in the burst stream's own positions
         self._records = []
         self._src_id = pmt.intern(self.alias())
 
@@ -38,29 +39,31 @@ class signal_source(gr.sync_block):
 
     def work(self, input_items, output_items):
         out = output_items[0]
-        start = self.nitems_written(0)
+        first = self._emitted  # stream position (burst records count from it) of out[0]
         done = 0
         while done < len(out):
-            pos = start + done - self._buf_start
-            if pos >= len(self._buf):
-                self._buf_start += len(self._buf)
+            if self._pos == len(self._buf):
                 self._buf, records = self._stream.next_chunk()
+                self._pos = 0
                 self._records.extend(records)
-                continue
-            n = min(len(out) - done, len(self._buf) - pos)
-            out[done:done + n] = self._buf[pos:pos + n]
+            n = min(len(out) - done, len(self._buf) - self._pos)
+            out[done:done + n] = self._buf[self._pos:self._pos + n]
+            self._pos += n
             done += n
-        self._tag_until(start + done)
+        self._emitted += done
+        self._tag(first, self.nitems_written(0))
         return done
 
-    def _tag_until(self, end):
-        while self._records and self._records[0][0] < end:
+    def _tag(self, first, written):
+        """Tag every burst that starts before the stream position self._emitted."""
+        while self._records and self._records[0][0] < self._emitted:
             offset, truth = self._records.pop(0)
+            at = written + offset - first
             for key, value in truth.items():
-                self.add_item_tag(0, offset, pmt.intern(key), _to_pmt(value), self._src_id)
+                self.add_item_tag(0, at, pmt.intern(key), _to_pmt(value), self._src_id)
             if "cfo" in truth:
                 hz = pmt.from_double(truth["cfo"] * self.sample_rate)
-                self.add_item_tag(0, offset, pmt.intern("cfo_hz"), hz, self._src_id)
+                self.add_item_tag(0, at, pmt.intern("cfo_hz"), hz, self._src_id)
 
 
 def _to_pmt(value):

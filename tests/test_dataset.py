@@ -1,0 +1,92 @@
+"""The HDF5 interchange format: content, balance, stratified split, clear errors."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from modrec_core import dataset
+from modrec_core.synthesis import get_preset, synthesize
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ds") / "sig.h5"
+    dataset.write_synthetic(str(path), "sig2019", per_class_snr=10, seed=3)
+    return path
+
+
+def test_file_layout_and_attributes(small_file):
+    with h5py.File(small_file) as f:
+        assert f["iq"].shape == (12 * 26 * 10, 2, 512) and f["iq"].dtype == np.float32
+        assert f["label"].dtype == np.int64 and f["snr_db"].dtype == np.float32
+        assert {"split", "cfo", "rolloff", "phase"} <= set(f.keys())
+        assert json.loads(f.attrs["labels"]) == get_preset("sig2019").labels
+        assert f.attrs["preset"] == "sig2019" and f.attrs["seed"] == 3
+
+
+def test_class_snr_balance_and_split_are_exact(small_file):
+    ds = dataset.read(str(small_file))
+    pairs = ds.labels * 100 + ds.snr_db.astype(int)
+    _, counts = np.unique(pairs, return_counts=True)
+    assert len(counts) == 12 * 26 and np.all(counts == 10)
+    for split, share in zip(dataset.SPLITS, (6, 2, 2)):
+        _, per_pair = np.unique(pairs[ds.split == dataset.SPLITS.index(split)], return_counts=True)
+        assert len(per_pair) == 12 * 26 and np.all(per_pair == share), split
+    assert len(dataset.read(str(small_file), split="test").labels) == 12 * 26 * 2
+
+
+def test_file_holds_exactly_the_synthesizer_output(small_file):
+    ds = dataset.read(str(small_file))
+    b = synthesize(get_preset("sig2019"), ds.labels[500:600], ds.snr_db[500:600], seed=3, first=500)
+    assert np.array_equal(ds.iq[500:600], b.iq())
+    assert np.array_equal(ds.params["cfo"][500:600], b.params["cfo"])
+
+
+def test_make_dataset_cli(tmp_path):
+    out = tmp_path / "r.h5"
+    run = subprocess.run([sys.executable, str(ROOT / "apps/make_dataset.py"), "--preset", "rml2016a",
+                          "--per-class-snr", "5", "--seed", "1", "--out", str(out)],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "python")}, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "wrote 1100 examples" in run.stdout
+    assert dataset.read(str(out)).iq.shape == (1100, 2, 128)
+
+
+def test_missing_dataset_is_named(tmp_path):
+    path = tmp_path / "bad.h5"
+    with h5py.File(path, "w") as f:
+        f["iq"] = np.zeros((4, 2, 8), np.float32)
+        f["label"] = np.zeros(4, np.int64)
+    with pytest.raises(ValueError, match="missing dataset 'snr_db'"):
+        dataset.read(str(path))
+
+
+def test_corrupt_and_nan_files_are_refused(tmp_path, small_file):
+    truncated = tmp_path / "cut.h5"
+    truncated.write_bytes(small_file.read_bytes()[:4096])
+    with pytest.raises(ValueError, match="not a readable HDF5 file"):
+        dataset.read(str(truncated))
+    nan = tmp_path / "nan.h5"
+    with h5py.File(nan, "w") as f:
+        f["iq"] = np.full((2, 2, 8), np.nan, np.float32)
+        f["label"], f["snr_db"] = np.zeros(2, np.int64), np.zeros(2, np.float32)
+        f.attrs["labels"] = json.dumps(["A"])
+    with pytest.raises(ValueError, match="NaN"):
+        dataset.read(str(nan))
+
+
+def test_split_request_without_split_is_an_error(tmp_path):
+    path = tmp_path / "nosplit.h5"
+    with h5py.File(path, "w") as f:
+        f["iq"] = np.zeros((2, 2, 8), np.float32)
+        f["label"], f["snr_db"] = np.zeros(2, np.int64), np.zeros(2, np.float32)
+        f.attrs["labels"] = json.dumps(["A"])
+    assert dataset.read(str(path)).part("test").iq.shape == (2, 2, 8)  # no split: the whole file
+    with pytest.raises(ValueError, match="no 'split'"):
+        dataset.read(str(path), split="test")

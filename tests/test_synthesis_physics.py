@@ -1,0 +1,128 @@
+"""The synthesizer's physics: SNR, symbols, tones, offsets, bandwidth, transients."""
+import numpy as np
+import pytest
+
+from modrec_core.synthesis import get_preset, synthesize
+from modrec_core.synthesis import pulses
+
+SIG = get_preset("sig2019")
+SPS = SIG.sps
+
+
+def _batch(preset, name, n, snr, seed=11, **kw):
+    return synthesize(preset, np.full(n, preset.class_index(name)), snr, seed, **kw)
+
+
+@pytest.mark.parametrize("preset_name", ["sig2019", "rml2016a", "rml2018"])
+def test_measured_snr_matches_label_at_every_level(preset_name):
+    preset = get_preset(preset_name)
+    levels = np.repeat(preset.snr_levels, 1000)
+    labels = np.arange(len(levels)) % len(preset.classes)
+    b = synthesize(preset, labels, levels, seed=5, keep_clean=True)
+    noise = b.x - b.clean
+    measured = 10 * np.log10(np.mean(np.abs(b.clean) ** 2, 1) / np.mean(np.abs(noise) ** 2, 1))
+    per_level = measured.reshape(len(preset.snr_levels), 1000).mean(axis=1)
+    assert np.max(np.abs(per_level - np.asarray(preset.snr_levels))) < 0.1
+
+
+def _decide(values, points):
+    return np.argmin(np.abs(values[..., None] - points[None, None, :]), axis=-1)
+
+
+@pytest.mark.parametrize("name", ["BPSK", "QPSK", "8PSK", "16QAM", "32QAM", "64QAM", "4PAM", "8PAM"])
+def test_linear_symbols_recovered_at_30db(name):
+    clean_channel = SIG.without("phase", "cfo")
+    b = _batch(clean_channel, name, 200, 30.0)
+    points = SIG.classes[SIG.class_index(name)].points
+    y = b.x[:, ::SPS]  # raised cosine is Nyquist: sampling at the symbol instants is the matched receiver
+    sent = points[b.symbols]
+    gain = np.sum(y * np.conj(sent), 1) / np.sum(np.abs(sent) ** 2, 1)
+    assert np.allclose(np.angle(gain), 0, atol=0.05)  # phase switched off really is off
+    assert np.array_equal(_decide(y / gain[:, None], points), b.symbols)
+
+
+def test_oqpsk_quadrature_is_offset_by_half_a_symbol():
+    b = _batch(SIG.without("phase", "cfo"), "OQPSK", 200, 30.0)
+    points = SIG.classes[SIG.class_index("OQPSK")].points
+    sent = points[b.symbols]
+    i = b.x.real[:, ::SPS]
+    q_offset = b.x.imag[:, SPS // 2::SPS]
+    q_aligned = b.x.imag[:, ::SPS]
+    scale = np.sqrt(np.mean(i ** 2 + q_offset ** 2, 1, keepdims=True))
+    assert np.array_equal(np.sign(i), np.sign(sent.real))
+    assert np.array_equal(np.sign(q_offset), np.sign(sent.imag))
+    assert np.mean(np.sign(q_aligned) != np.sign(sent.imag)) > 0.2  # without the offset it fails
+    assert np.allclose(np.abs(i / scale), np.sqrt(0.5), atol=0.1)
+
+
+@pytest.mark.parametrize("name,order", [("2FSK", 2), ("4FSK", 4), ("8FSK", 8)])
+def test_fsk_tones_and_spacing(name, order):
+    mod = SIG.classes[SIG.class_index(name)]
+    tones = mod.points * mod.index / SPS  # cycles per sample
+    assert len(tones) == order and np.allclose(np.diff(tones), mod.index / SPS)  # spacing h / T
+    n = np.arange(1, SIG.length // SPS) * SPS  # symbol centres after the first
+
+    def freq(x):
+        return np.angle(x[:, n] * np.conj(x[:, n - 1])) / (2 * np.pi)  # phase step into sample n
+
+    noisy = _batch(SIG.without("phase", "cfo"), name, 100, 30.0)
+    assert np.array_equal(_decide(freq(noisy.x), tones), noisy.symbols[:, 1:])
+    clean = _batch(SIG.without("phase", "cfo", "awgn"), name, 100, 30.0)
+    assert np.allclose(freq(clean.x), tones[clean.symbols[:, 1:]], atol=1e-6)
+
+
+def test_cfo_estimated_from_data_matches_label():
+    b = _batch(SIG, "QPSK", 100, 30.0)
+    spectrum = np.abs(np.fft.fft(b.x.astype(np.complex128) ** 4, n=1 << 16, axis=1))
+    freqs = np.fft.fftfreq(1 << 16)
+    estimate = freqs[np.argmax(spectrum, axis=1)] / 4
+    assert np.max(np.abs(estimate - b.params["cfo"])) < 2e-4
+    assert np.all(np.abs(b.params["cfo"]) <= 0.1) and np.ptp(b.params["cfo"]) > 0.1
+
+
+def _rc_occupied_bandwidth(beta, share=0.99):
+    f = np.linspace(0, 1.0, 200001)  # one side, in units of the symbol rate
+    h = np.where(f <= (1 - beta) / 2, 1.0,
+                 np.where(f <= (1 + beta) / 2, 0.5 * (1 + np.cos(np.pi / beta * (f - (1 - beta) / 2))), 0.0))
+    c = np.cumsum(h ** 2)
+    return 2 * f[np.searchsorted(c / c[-1], share)]
+
+
+@pytest.mark.parametrize("beta", [0.2, 0.45, 0.7])
+def test_occupied_bandwidth_follows_rolloff(beta):
+    preset = SIG.without("phase", "cfo", "awgn").with_rolloff(beta)
+    b = _batch(preset, "QPSK", 400, 30.0)
+    psd = np.mean(np.abs(np.fft.fft(b.x * np.hanning(b.x.shape[1]), axis=1)) ** 2, axis=0)
+    psd = np.fft.fftshift(psd)
+    f = np.fft.fftshift(np.fft.fftfreq(b.x.shape[1]))
+    centre = np.argmin(np.abs(f))
+    one_side = psd[centre:] + psd[centre::-1][: len(psd) - centre]
+    share = np.cumsum(one_side) / np.sum(one_side)
+    measured = 2 * f[centre + np.searchsorted(share, 0.99)]  # cycles per sample
+    expected = _rc_occupied_bandwidth(beta) / SPS
+    assert abs(measured - expected) < 0.1 * expected
+    assert measured <= (1 + beta) / SPS
+
+
+def test_no_filter_transient_at_window_edges():
+    b = _batch(SIG.without("phase", "cfo", "awgn"), "16QAM", 2000, 30.0)
+    power = np.mean(np.abs(b.x) ** 2, axis=0)
+    edges = np.concatenate([power[:16], power[-16:]])
+    assert np.all(np.abs(edges / power.mean() - 1) < 0.15)
+
+
+def test_rolloff_and_parameters_are_returned_per_example():
+    labels = np.arange(240) % 12
+    b = synthesize(SIG, labels, 10.0, seed=2)
+    assert set(b.params) >= {"rolloff", "phase", "cfo", "snr_db"}
+    assert np.nanmin(b.params["rolloff"]) >= 0.2 and np.nanmax(b.params["rolloff"]) <= 0.7
+    assert np.all(np.abs(b.params["phase"]) <= np.pi)
+    assert b.iq().shape == (240, 2, 512) and b.iq().dtype == np.float32
+
+
+def test_pulse_is_nyquist_and_symbols_needed_is_enough():
+    t = np.arange(-pulses.HALF_SPAN, pulses.HALF_SPAN + 1)
+    g = pulses.raised_cosine(t, 0.35)
+    assert g[pulses.HALF_SPAN] == pytest.approx(1.0) and np.allclose(np.delete(g, pulses.HALF_SPAN), 0, atol=1e-12)
+    with pytest.raises(ValueError, match="needs"):
+        pulses.shape(np.zeros((1, 10)), pulses.raised_cosine, [0.3], 8, 512)
