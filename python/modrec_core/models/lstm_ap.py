@@ -1,0 +1,30 @@
+"""Amplitude/phase LSTM (Rajendran et al., IEEE TCCN 2018): two LSTM(128), any window length.
+
+Parameters: 201,099 at 11 classes. The paper's 200,075 counts one bias vector per LSTM layer
+(Keras); PyTorch's nn.LSTM keeps two (input and recurrent), adding 4 x 128 per layer = 1,024.
+"""
+import torch
+from torch import nn
+
+from .registry import AMRModel, ModelSpec, register
+
+
+def amplitude_phase(x):
+    """(B, 2, L) I/Q -> (B, L, 2): amplitude L2-normalized per window, phase in radians / pi."""
+    amp = torch.sqrt(x[:, 0] ** 2 + x[:, 1] ** 2)
+    amp = amp / torch.sqrt(torch.sum(amp * amp, dim=1, keepdim=True) + 1e-12)
+    phase = torch.atan2(x[:, 1], x[:, 0]) / torch.pi
+    return torch.stack([amp, phase], dim=2)
+
+
+@register(ModelSpec("lstm_ap", "lstm-rajendran.txt", normalization="none", any_length=True, min_length=2))
+class LSTMAmpPhase(AMRModel):
+    def __init__(self, num_classes, length):
+        super().__init__(num_classes, length)
+        self.lstm = nn.LSTM(2, 128, num_layers=2, batch_first=True)
+        self.out = nn.Linear(128, num_classes)
+
+    def forward(self, x):
+        self.check_input(x)
+        _, (h, _) = self.lstm(amplitude_phase(x))
+        return self.out(h[-1])
