@@ -1,0 +1,265 @@
+"""Model bundles: one ONNX file whose metadata_props carry the model's whole contract
+(docs/model-bundle.md), optionally a TorchScript .pt beside it with the same metadata.
+
+`export()` writes them; `load_bundle()` validates every field and returns a ready `Bundle`
+whose `predict()` takes raw (B, 2, L) I/Q windows, normalizes them as the metadata says, and
+returns class probabilities (B, C).
+"""
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import __version__
+from .normalize import NORMALIZATIONS, normalize
+
+FORMAT = "modrec-bundle/1"
+INPUT_NAME, OUTPUT_NAME = "iq", "probs"
+INPUT_LAYOUTS = ("iq",)
+FIELDS = ("modrec_format", "model", "labels", "window_length", "normalization", "input_layout",
+          "samples_per_symbol", "sample_rate", "training_preset", "training_seed", "accuracy", "code_version")
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be used, with the file and the reason."""
+
+
+@dataclass
+class BundleMeta:
+    """The validated contract of a bundle."""
+
+    model: str
+    labels: list
+    window_length: object  # int, or "any"
+    normalization: str
+    input_layout: str
+    samples_per_symbol: object  # float, or "unknown"
+    sample_rate: object  # Hz as float, or "normalized"
+    training_preset: str
+    training_seed: object
+    accuracy: dict
+    code_version: str
+
+    def as_props(self):
+        props = {"modrec_format": FORMAT}
+        for k, v in self.__dict__.items():
+            props[k] = json.dumps(v) if isinstance(v, (list, dict)) else str(v)
+        return props
+
+
+def make_meta(name, labels, window_length, preprocessing=None, trained_on=None, metrics=None):
+    """Bundle metadata from a model name, its labels and window length, and what it was trained on."""
+    pre = {"normalization": "none", "input_layout": "iq", **(preprocessing or {})}
+    trained = {"preset": "none", "seed": "none", "samples_per_symbol": "unknown", "sample_rate": "normalized",
+               **(trained_on or {})}
+    meta = BundleMeta(name, list(labels), window_length, pre["normalization"], pre["input_layout"],
+                      trained["samples_per_symbol"], trained["sample_rate"], str(trained["preset"]),
+                      trained["seed"], dict(metrics or {}), __version__)
+    return parse_meta(meta.as_props(), "<new bundle>")
+
+
+def export(model, path, labels, preprocessing=None, trained_on=None, metrics=None, torchscript=False, opset=17):
+    """Write `model` as an ONNX bundle at `path` (and `path` with .pt when torchscript); returns its BundleMeta."""
+    import onnx
+    import torch
+
+    spec = model.spec
+    window = "any" if spec.any_length else model.length
+    pre = {"normalization": spec.normalization, **(preprocessing or {})}
+    meta = make_meta(spec.name, labels, window, pre, trained_on, metrics)
+    if len(labels) != model.num_classes:
+        raise BundleError(f"{path}: {len(labels)} labels for a model with {model.num_classes} outputs")
+    wrapped = _WithSoftmax(model).eval()
+    example = torch.zeros(1, 2, model.length)
+    axes = {0: "batch", 2: "length"} if spec.any_length else {0: "batch"}
+    torch.onnx.export(wrapped, (example,), path, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                      dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: {0: "batch"}}, opset_version=opset,
+                      dynamo=False)
+    proto = onnx.load(path)
+    del proto.metadata_props[:]
+    for key, value in meta.as_props().items():
+        proto.metadata_props.add(key=key, value=value)
+    proto.producer_name = "gr-modrec"
+    onnx.checker.check_model(proto)
+    onnx.save(proto, path)
+    if torchscript:
+        traced = torch.jit.trace(wrapped, example, check_trace=False)
+        torch.jit.save(traced, _pt_path(path), _extra_files={"modrec.json": json.dumps(meta.as_props())})
+    return meta
+
+
+def load_bundle(path, device="cpu", threads=None):
+    """Validate a bundle (.onnx or .pt) and return a Bundle ready to predict."""
+    if not os.path.isfile(path):
+        raise BundleError(f"{path}: no such bundle file")
+    if path.endswith(".pt"):
+        return _load_torchscript(path, device, threads)
+    return _load_onnx(path, device, threads)
+
+
+class Bundle:
+    """A loaded bundle: its metadata and a predict() over raw I/Q windows."""
+
+    def __init__(self, path, meta, backend, run):
+        self.path, self.meta, self.backend, self._run = path, meta, backend, run
+
+    @property
+    def labels(self):
+        return self.meta.labels
+
+    def predict(self, iq):
+        """Class probabilities (B, C) for raw float32 windows (B, 2, L)."""
+        iq = np.asarray(iq, np.float32)
+        want = self.meta.window_length
+        if iq.ndim != 3 or iq.shape[1] != 2 or (want != "any" and iq.shape[2] != want):
+            raise ValueError(f"{self.path}: expects windows of shape (B, 2, {want}), got {iq.shape}")
+        return self._run(normalize(iq, self.meta.normalization))
+
+
+class _WithSoftmax:
+    """Model wrapper that outputs probabilities (a torch Module built lazily to keep torch optional)."""
+
+    def __new__(cls, model):
+        import torch
+
+        class WithSoftmax(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, x):
+                return torch.softmax(self.inner(x), dim=1)
+
+        return WithSoftmax(model)
+
+
+def parse_meta(props, path):
+    """BundleMeta from metadata strings, or a BundleError naming the missing or wrong field."""
+    missing = [f for f in FIELDS if f not in props]
+    if missing:
+        raise BundleError(f"{path}: missing metadata field(s) {', '.join(missing)} (see docs/model-bundle.md)")
+    if props["modrec_format"] != FORMAT:
+        raise BundleError(f"{path}: modrec_format is {props['modrec_format']!r}, expected {FORMAT!r}")
+    labels = _json_field(props, "labels", path)
+    if not (isinstance(labels, list) and len(labels) >= 2 and all(isinstance(x, str) and x for x in labels)
+            and len(set(labels)) == len(labels)):
+        raise BundleError(f"{path}: field labels must be a JSON list of at least 2 distinct class names")
+    window = props["window_length"]
+    if window != "any":
+        if not window.isdigit() or int(window) < 1:
+            raise BundleError(f"{path}: field window_length is {window!r}, expected a positive integer or 'any'")
+        window = int(window)
+    _choice(props, "normalization", NORMALIZATIONS, path)
+    _choice(props, "input_layout", INPUT_LAYOUTS, path)
+    accuracy = _json_field(props, "accuracy", path)
+    if not isinstance(accuracy, dict):
+        raise BundleError(f"{path}: field accuracy must be a JSON object")
+    return BundleMeta(props["model"], labels, window, props["normalization"], props["input_layout"],
+                      _number_or(props, "samples_per_symbol", "unknown", path),
+                      _number_or(props, "sample_rate", "normalized", path), props["training_preset"],
+                      props["training_seed"], accuracy, props["code_version"])
+
+
+def _json_field(props, key, path):
+    try:
+        return json.loads(props[key])
+    except ValueError:
+        raise BundleError(f"{path}: field {key} is not valid JSON: {props[key][:60]!r}") from None
+
+
+def _choice(props, key, allowed, path):
+    if props[key] not in allowed:
+        raise BundleError(f"{path}: field {key} is {props[key]!r}, expected one of {', '.join(allowed)}")
+
+
+def _number_or(props, key, word, path):
+    value = props[key]
+    if value == word:
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        raise BundleError(f"{path}: field {key} is {value!r}, expected a number or {word!r}") from None
+    if not number > 0:
+        raise BundleError(f"{path}: field {key} must be > 0, got {value}")
+    return number
+
+
+def _load_onnx(path, device, threads):
+    import onnx
+    import onnxruntime as ort
+
+    try:
+        proto = onnx.load(path, load_external_data=False)
+        onnx.checker.check_model(proto)
+    except Exception as e:  # onnx raises DecodeError, ValidationError, ...: all mean "not a usable ONNX file"
+        raise BundleError(f"{path}: not a valid ONNX model ({e.__class__.__name__}: {str(e)[:120]})") from None
+    meta = parse_meta({p.key: p.value for p in proto.metadata_props}, path)
+    _check_graph_shapes(proto, meta, path)
+    providers = _onnx_providers(device, path, ort)
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = int(threads)
+        options.inter_op_num_threads = 1
+    session = ort.InferenceSession(proto.SerializeToString(), options, providers=providers)
+    return Bundle(path, meta, "onnxruntime", lambda x: session.run([OUTPUT_NAME], {INPUT_NAME: x})[0])
+
+
+def _onnx_providers(device, path, ort):
+    if device == "cpu":
+        return ["CPUExecutionProvider"]
+    if device == "cuda":
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            raise BundleError(f"{path}: device 'cuda' asked for, but this onnxruntime has no "
+                              f"CUDAExecutionProvider (available: {', '.join(ort.get_available_providers())})")
+        return ["CUDAExecutionProvider"]
+    raise BundleError(f"{path}: unknown device {device!r}; use 'cpu' or 'cuda'")
+
+
+def _check_graph_shapes(proto, meta, path):
+    inputs, outputs = proto.graph.input, proto.graph.output
+    if len(inputs) != 1 or inputs[0].name != INPUT_NAME or len(outputs) != 1 or outputs[0].name != OUTPUT_NAME:
+        raise BundleError(f"{path}: graph must have one input '{INPUT_NAME}' and one output '{OUTPUT_NAME}'")
+    dims_in = [d.dim_value if d.HasField("dim_value") else None for d in inputs[0].type.tensor_type.shape.dim]
+    dims_out = [d.dim_value if d.HasField("dim_value") else None for d in outputs[0].type.tensor_type.shape.dim]
+    want_len = None if meta.window_length == "any" else meta.window_length
+    if len(dims_in) != 3 or dims_in[1] != 2 or dims_in[2] != want_len:
+        raise BundleError(f"{path}: input must be (B, 2, {meta.window_length}), graph has {dims_in}")
+    if len(dims_out) != 2 or dims_out[1] != len(meta.labels):
+        raise BundleError(f"{path}: output must be (B, {len(meta.labels)}) for {len(meta.labels)} labels, "
+                          f"graph has {dims_out}")
+
+
+def _load_torchscript(path, device, threads):
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise BundleError(f"{path}: device 'cuda' asked for, but torch sees no CUDA device")
+    if device not in ("cpu", "cuda"):
+        raise BundleError(f"{path}: unknown device {device!r}; use 'cpu' or 'cuda'")
+    files = {"modrec.json": ""}
+    try:
+        module = torch.jit.load(path, map_location=device, _extra_files=files)
+    except Exception as e:  # torch raises RuntimeError or zipfile errors for anything not a TorchScript archive
+        raise BundleError(f"{path}: not a TorchScript bundle ({e.__class__.__name__}: {str(e)[:120]})") from None
+    try:
+        props = json.loads(files["modrec.json"] or "null")
+    except ValueError:
+        props = None
+    if not isinstance(props, dict):
+        raise BundleError(f"{path}: TorchScript file carries no modrec.json metadata")
+    meta = parse_meta(props, path)
+    if threads:
+        torch.set_num_threads(int(threads))
+    module.eval()
+
+    def run(x):
+        with torch.inference_mode():
+            return module(torch.from_numpy(x).to(device)).cpu().numpy()
+
+    return Bundle(path, meta, "torch", run)
+
+
+def _pt_path(onnx_path):
+    return os.path.splitext(onnx_path)[0] + ".pt"

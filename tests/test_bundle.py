@@ -1,0 +1,119 @@
+"""Model bundles: export every registry model, ONNX and TorchScript parity, strict validation."""
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from modrec_core.bundle import BundleError, export, load_bundle
+from modrec_core.models import build, get_spec, list_models
+from modrec_core.normalize import normalize
+
+LABELS = [f"class{k}" for k in range(11)]
+
+
+def _eager_probs(model, x):
+    with torch.no_grad():
+        return torch.softmax(model(torch.from_numpy(normalize(x, model.spec.normalization))), 1).numpy()
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Every registry model at 2x128, random weights, exported with a TorchScript twin."""
+    out = {}
+    folder = tmp_path_factory.mktemp("bundles")
+    for name in list_models():
+        torch.manual_seed(0)
+        model = build(name, 11, 128).eval()
+        path = str(folder / f"{name}.onnx")
+        export(model, path, LABELS, trained_on={"preset": "rml2016a", "seed": 3, "samples_per_symbol": 8},
+               metrics={"overall_accuracy": 0.5}, torchscript=True)
+        out[name] = (model, path)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(list_models()))
+def test_onnx_and_torchscript_match_eager(exported, name):
+    model, path = exported[name]
+    onnx_bundle, ts_bundle = load_bundle(path), load_bundle(path[:-5] + ".pt")
+    rng = np.random.default_rng(0)
+    for batch in (1, 64):
+        x = rng.standard_normal((batch, 2, 128)).astype(np.float32)
+        ref = _eager_probs(model, x)
+        assert np.abs(onnx_bundle.predict(x) - ref).max() <= 1e-4
+        assert np.abs(ts_bundle.predict(x) - ref).max() <= 1e-4
+    if get_spec(name).any_length:
+        x = rng.standard_normal((3, 2, 512)).astype(np.float32)
+        assert np.abs(onnx_bundle.predict(x) - _eager_probs(model, x)).max() <= 1e-4
+
+
+def test_metadata_round_trip(exported):
+    bundle = load_bundle(exported["pet_cgdnn"][1])
+    meta = bundle.meta
+    assert meta.model == "pet_cgdnn" and meta.labels == LABELS and meta.window_length == 128
+    assert meta.normalization == "maxmin" and meta.input_layout == "iq" and meta.samples_per_symbol == 8
+    assert meta.training_preset == "rml2016a" and meta.accuracy == {"overall_accuracy": 0.5}
+    assert load_bundle(exported["lstm_ap"][1]).meta.window_length == "any"
+    proto = onnx.load(exported["pet_cgdnn"][1])
+    assert proto.opset_import[0].version >= 17
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+
+
+def _rewrite(src, dst, change):
+    proto = onnx.load(src)
+    props = {p.key: p.value for p in proto.metadata_props}
+    change(props)
+    del proto.metadata_props[:]
+    for k, v in props.items():
+        proto.metadata_props.add(key=k, value=v)
+    onnx.save(proto, dst)
+    return str(dst)
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda p: p.pop("labels"), "missing metadata field.*labels"),
+    (lambda p: p.update(labels='["a", "a"]'), "labels must be"),
+    (lambda p: p.update(labels="[not json"), "labels is not valid JSON"),
+    (lambda p: p.update(labels='["a", "b", "c"]'), r"output must be \(B, 3\)"),
+    (lambda p: p.update(window_length="512"), r"input must be \(B, 2, 512\)"),
+    (lambda p: p.update(window_length="-3"), "window_length"),
+    (lambda p: p.update(normalization="zscore"), "normalization is 'zscore'"),
+    (lambda p: p.update(modrec_format="modrec-bundle/9"), "modrec_format"),
+    (lambda p: p.update(samples_per_symbol="eight"), "samples_per_symbol"),
+])
+def test_bad_metadata_is_refused_with_the_field_named(exported, tmp_path, change, message):
+    path = _rewrite(exported["pet_cgdnn"][1], tmp_path / "bad.onnx", change)
+    with pytest.raises(BundleError, match=message) as err:
+        load_bundle(path)
+    assert "bad.onnx" in str(err.value)
+
+
+def test_truncated_missing_and_foreign_files(exported, tmp_path):
+    data = open(exported["gru2"][1], "rb").read()
+    (tmp_path / "cut.onnx").write_bytes(data[: len(data) // 2])
+    with pytest.raises(BundleError, match="not a valid ONNX model"):
+        load_bundle(str(tmp_path / "cut.onnx"))
+    (tmp_path / "text.onnx").write_text("hello")
+    with pytest.raises(BundleError, match="not a valid ONNX model"):
+        load_bundle(str(tmp_path / "text.onnx"))
+    with pytest.raises(BundleError, match="no such bundle file"):
+        load_bundle(str(tmp_path / "absent.onnx"))
+    (tmp_path / "junk.pt").write_bytes(b"\x00" * 64)
+    with pytest.raises(BundleError, match="not a TorchScript bundle"):
+        load_bundle(str(tmp_path / "junk.pt"))
+
+
+def test_wrong_window_shape_and_missing_cuda(exported):
+    bundle = load_bundle(exported["pet_cgdnn"][1])
+    with pytest.raises(ValueError, match=r"\(B, 2, 128\)"):
+        bundle.predict(np.zeros((4, 2, 100), np.float32))
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this machine has CUDA: the no-CUDA error path cannot be shown here")
+    with pytest.raises(BundleError, match="no CUDAExecutionProvider"):
+        load_bundle(exported["pet_cgdnn"][1], device="cuda")
+
+
+def test_export_refuses_label_count_mismatch(tmp_path):
+    with pytest.raises(BundleError, match="3 labels for a model with 11 outputs"):
+        export(build("gru2", 11, 128), str(tmp_path / "x.onnx"), ["a", "b", "c"])
