@@ -7,6 +7,7 @@ returns class probabilities (B, C).
 """
 import json
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,9 +74,11 @@ def export(model, path, labels, preprocessing=None, trained_on=None, metrics=Non
     wrapped = _WithSoftmax(model).eval()
     example = torch.zeros(1, 2, model.length)
     axes = {0: "batch", 2: "length"} if spec.any_length else {0: "batch"}
-    torch.onnx.export(wrapped, (example,), path, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                      dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: {0: "batch"}}, opset_version=opset,
-                      dynamo=False)
+    with warnings.catch_warnings():  # the tracer's notes on shape checks and RNN batch sizes do not apply
+        warnings.simplefilter("ignore")
+        torch.onnx.export(wrapped, (example,), path, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                          dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: {0: "batch"}}, opset_version=opset,
+                          dynamo=False)
     proto = onnx.load(path)
     del proto.metadata_props[:]
     for key, value in meta.as_props().items():
@@ -84,7 +87,9 @@ def export(model, path, labels, preprocessing=None, trained_on=None, metrics=Non
     onnx.checker.check_model(proto)
     onnx.save(proto, path)
     if torchscript:
-        traced = torch.jit.trace(wrapped, example, check_trace=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            traced = torch.jit.trace(wrapped, example, check_trace=False)
         torch.jit.save(traced, _pt_path(path), _extra_files={"modrec.json": json.dumps(meta.as_props())})
     return meta
 

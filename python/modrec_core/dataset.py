@@ -52,9 +52,13 @@ class Dataset:
 
 def balanced_design(n_classes, snr_levels, per_class_snr):
     """Class and SNR for every example: exactly per_class_snr of each pair, interleaved."""
-    n_snr = len(snr_levels)
-    i = np.arange(n_classes * n_snr * per_class_snr)
-    return (i % n_classes).astype(np.int64), np.asarray(snr_levels, np.float32)[(i // n_classes) % n_snr]
+    return design_at(np.arange(n_classes * len(snr_levels) * per_class_snr), n_classes, snr_levels)
+
+
+def design_at(indices, n_classes, snr_levels):
+    """Class and SNR of examples at `indices` of the interleaved balanced design."""
+    i = np.asarray(indices, np.int64)
+    return i % n_classes, np.asarray(snr_levels, np.float32)[(i // n_classes) % len(snr_levels)]
 
 
 def stratified_split(n_classes, n_snr, per_class_snr, seed):

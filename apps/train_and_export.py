@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Train any zoo model, evaluate it the way the papers do, and export the bundle the block loads.
+
+    apps/train_and_export.py --model pet_cgdnn --preset sig2019 --out runs/pet_sig2019
+    apps/train_and_export.py --model gru2 --data data/sig2019.h5 --out runs/gru2 --epochs 5
+    torchrun --nproc_per_node 2 apps/train_and_export.py --model pet_cgdnn --preset sig2019 --out runs/ddp
+
+A run folder holds checkpoint.pt (written every epoch and every few minutes), train.log and the
+test report; `--resume` continues a killed run exactly where it stopped.
+"""
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import sys
+
+import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+from modrec_core import dataset as ds_io
+from modrec_core import evaluation, loaders, training
+from modrec_core.bundle import export, load_bundle
+from modrec_core.models import build, get_spec, list_models
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse(argv):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True, choices=list_models())
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", help="synthesize on the fly (fresh training examples every epoch)")
+    src.add_argument("--data", help="project HDF5 file (uses its stored split)")
+    src.add_argument("--rml2016", help="RML2016.10a pickle")
+    src.add_argument("--rml2018", help="RML2018.01a HDF5")
+    src.add_argument("--sigmf", help="SigMF recording or folder (needs --length)")
+    ap.add_argument("--length", type=int, help="window length (synthesis or SigMF); default: the preset's")
+    ap.add_argument("--train-per-class-snr", type=int, default=900, help="synthesized training examples per class, SNR and epoch")
+    ap.add_argument("--eval-per-class-snr", type=int, default=100, help="synthesized val and test examples per class and SNR")
+    ap.add_argument("--recipe", default="paper", choices=["paper", "onecycle"])
+    for f in dataclasses.fields(training.Recipe):
+        ap.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), help=f"recipe override ({f.name})")
+    ap.add_argument("--normalization", help="override the model's declared input normalization")
+    ap.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="model constructor option, e.g. backbone=resnet18 or k=5")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True, help="run folder: checkpoint, log, report")
+    ap.add_argument("--resume", action="store_true", help="continue the run in --out")
+    ap.add_argument("--bundle", help="bundle path (default models/<model>_<preset>.onnx)")
+    ap.add_argument("--report-dir", help="where report.json and plots go (default <out>/report)")
+    ap.add_argument("--torchscript", action="store_true", help="also write a TorchScript .pt beside the bundle")
+    ap.add_argument("--threads", type=int, help="torch CPU threads")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    return ap.parse_args(argv)
+
+
+def load_data(args):
+    if args.preset:
+        return training.synthetic_data(args.preset, args.seed, args.train_per_class_snr, args.eval_per_class_snr,
+                                       args.length)
+    if args.data:
+        d = ds_io.read(args.data)
+        return training.fixed_data(d, args.seed, d.meta.get("preset", "file"), d.meta.get("samples_per_symbol", "unknown"))
+    if args.rml2016:
+        return training.fixed_data(loaders.load_rml2016(args.rml2016), args.seed, "rml2016-file", 8)
+    if args.rml2018:
+        return training.fixed_data(loaders.load_rml2018(args.rml2018), args.seed, "rml2018-file")
+    if not args.length:
+        raise SystemExit("--sigmf needs --length (the window length to cut annotations into)")
+    return training.fixed_data(loaders.load_sigmf(args.sigmf, args.length), args.seed, "sigmf")
+
+
+def recipe(args):
+    base = training.recipe_for(args.model, args.recipe)
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(training.Recipe)
+                 if getattr(args, f.name) is not None}
+    return dataclasses.replace(base, **overrides)
+
+
+def model_options(pairs):
+    out = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        out[key] = int(value) if value.lstrip("-").isdigit() else value
+    return out
+
+
+def setup_distributed(device_name):
+    """(rank, world, device) from torchrun's environment; world 1 without it."""
+    if device_name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no CUDA device on this machine")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(f"cuda:{local}" if device_name == "cuda" else "cpu")
+    if world > 1:
+        dist.init_process_group("nccl" if device_name == "cuda" else "gloo")
+        if device_name == "cuda":
+            torch.cuda.set_device(device)
+    return (dist.get_rank() if world > 1 else 0), world, device
+
+
+def make_logger(out_dir, rank):
+    log = logging.getLogger("train")
+    log.setLevel(logging.INFO)
+    if rank == 0:
+        handler = logging.FileHandler(os.path.join(out_dir, "train.log"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
+        log.addHandler(logging.StreamHandler(sys.stderr))
+    return log.info
+
+
+def main(argv=None):
+    args = parse(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rank, world, device = setup_distributed(args.device)
+    os.makedirs(args.out, exist_ok=True)
+    log = make_logger(args.out, rank)
+    if os.path.exists(os.path.join(args.out, "checkpoint.pt")) and not args.resume:
+        raise SystemExit(f"{args.out} already holds a checkpoint: add --resume to continue it, or pick another --out")
+    data = load_data(args)
+    rec = recipe(args)
+    torch.manual_seed(args.seed)
+    model = build(args.model, len(data.label_names), data.length, **model_options(args.model_option)).to(device)
+    norm = args.normalization or get_spec(args.model).normalization
+    trainer = training.Trainer(model, data, rec, args.out, norm, device, rank, world,
+                               args.checkpoint_minutes * 60, log, tqdm)
+    if args.resume:
+        trainer.resume()
+    log(f"{args.model} on {data.meta['preset']}: {data.per_epoch} training examples per epoch, "
+        f"{len(data.val.labels)} val, {len(data.test.labels)} test; recipe {rec}; {world} process(es) on {device}")
+    best = trainer.run()
+    if rank == 0:
+        model.load_state_dict(best)
+        finish(args, model.cpu().eval(), data, trainer.state, norm, log)
+    if world > 1:
+        rank_sum = sum(float(p.detach().double().sum()) for p in model.parameters())
+        with open(os.path.join(args.out, f"rank{rank}.json"), "w") as f:
+            json.dump({"rank": rank, "parameter_sum": rank_sum}, f)
+        dist.destroy_process_group()
+    return 0
+
+
+def finish(args, model, data, state, norm, log):
+    """Export, evaluate the exported bundle on the test split, export again with the scores."""
+    preset = data.meta["preset"]
+    path = args.bundle or os.path.join(ROOT, "models", f"{args.model}_{preset}.onnx")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    trained_on = dict(data.meta)
+    export(model, path, data.label_names, {"normalization": norm}, trained_on)
+    test = data.test
+    probs = load_bundle(path).predict(test.iq)
+    rep = evaluation.report(probs, test.labels, test.snr_db, data.label_names)
+    rep.update(model=args.model, trained_on=trained_on, epochs=state.epoch, best_epoch=state.best_epoch + 1,
+               train_examples=state.examples, train_seconds=round(state.seconds, 1), history=state.history)
+    summary = {k: rep[k] for k in ("overall_accuracy", "mean_accuracy_over_snr", "peak_accuracy", "peak_snr_db")}
+    summary.update(epochs=state.epoch, train_examples=state.examples, test_examples=len(test.labels))
+    export(model, path, data.label_names, {"normalization": norm}, trained_on, summary, torchscript=args.torchscript)
+    evaluation.write_report(rep, args.report_dir or os.path.join(args.out, "report"), f"{args.model} ({preset})")
+    log(f"test accuracy {100 * rep['overall_accuracy']:.2f}% (peak {100 * rep['peak_accuracy']:.2f}% at "
+        f"{rep['peak_snr_db']:g} dB); bundle {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

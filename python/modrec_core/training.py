@@ -1,0 +1,283 @@
+"""Training with checkpoints and resume, paper recipes, and PyTorch DDP (torchrun) support.
+
+Data comes either from a fixed Dataset (a file, a loader) or from the synthesizer with fresh
+examples every epoch. Either way batch k of epoch e is a pure function of (seed, e, k), so a run
+resumed from a checkpoint taken mid-epoch continues with exactly the batches it would have seen.
+"""
+import copy
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from .dataset import Dataset, balanced_design, design_at
+from .normalize import normalize
+from .synthesis import get_preset, synthesize
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Optimizer and schedule; every field can be overridden from the command line."""
+
+    lr: float = 1e-3
+    batch_size: int = 400
+    epochs: int = 100
+    schedule: str = "plateau"  # "plateau" (halve on val-loss plateau), "warmup_cosine", "onecycle"
+    plateau_patience: int = 5
+    stop_patience: int = 50  # epochs without val-loss improvement before stopping (0: never)
+    warmup_epochs: int = 1
+    l1: float = 0.0  # weight of the model's l1_penalty() (SE-JNNet's 2DSWM term)
+    weight_decay: float = 0.0
+
+
+SCHEDULES = ("plateau", "warmup_cosine", "onecycle")
+
+# What each paper prints; models without a paper recipe of their own use Recipe() (Adam 1e-3,
+# batch 400, halve the rate after 5 epochs without val-loss improvement, stop after 50).
+PAPER_RECIPES = {
+    "signet": Recipe(lr=1e-3, batch_size=32, epochs=50, schedule="warmup_cosine", stop_patience=0),
+    "signet2": Recipe(lr=1e-3, batch_size=32, epochs=50, schedule="warmup_cosine", stop_patience=0),
+    "pet_cgdnn": Recipe(batch_size=400),
+    "se_jnnet": Recipe(batch_size=1000, l1=1e-4),
+}
+
+
+def recipe_for(model_name, name="paper"):
+    """The named recipe for a model: 'paper', or 'onecycle' (our CPU recipe: OneCycle to 3e-3, batch 256)."""
+    paper = PAPER_RECIPES.get(model_name, Recipe())
+    if name == "paper":
+        return paper
+    if name == "onecycle":
+        return replace(paper, schedule="onecycle", lr=3e-3, batch_size=256, stop_patience=0)
+    raise ValueError(f"unknown recipe {name!r}; use 'paper' or 'onecycle'")
+
+
+@dataclass
+class TrainData:
+    """Train batches by (epoch, index), and fixed validation and test sets."""
+
+    label_names: list
+    length: int
+    val: Dataset
+    test: Dataset
+    train: Dataset = None  # fixed training set, or None for fresh synthesized examples
+    preset: str = None
+    seed: int = 0
+    per_epoch: int = 0
+    meta: dict = field(default_factory=dict)
+
+    def batches_per_epoch(self, batch_size):
+        return math.ceil(self.per_epoch / batch_size)
+
+    def batch(self, epoch, k, batch_size):
+        """(iq float32 (B, 2, L), labels int64) for batch k of epoch `epoch`."""
+        start = k * batch_size
+        count = min(batch_size, self.per_epoch - start)
+        if self.train is not None:
+            order = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(epoch,))))
+            rows = np.sort(order.permutation(self.per_epoch)[start:start + count])
+            return self.train.iq[rows], self.train.labels[rows]
+        preset = get_preset(self.preset).with_length(self.length)
+        first = epoch * self.per_epoch + start
+        labels, snr = design_at(np.arange(first, first + count), len(preset.classes), preset.snr_levels)
+        b = synthesize(preset, labels, snr, self.seed, first=first)
+        return b.iq(), b.labels
+
+
+def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, length=None):
+    """Fresh training examples every epoch from `seed`; fixed val and test sets from other seeds."""
+    preset = get_preset(preset_name)
+    if length:
+        preset = preset.with_length(length)
+    n_pairs = len(preset.classes) * len(preset.snr_levels)
+
+    def fixed(offset):
+        labels, snr = balanced_design(len(preset.classes), preset.snr_levels, eval_per_class_snr)
+        b = synthesize(preset, labels, snr, seed + offset)
+        return Dataset(b.iq(), b.labels, b.snr_db, preset.labels)
+
+    return TrainData(preset.labels, preset.length, fixed(1_000_003), fixed(2_000_003), None, preset.name, seed,
+                     train_per_class_snr * n_pairs, {"preset": preset.name, "seed": seed, "samples_per_symbol": preset.sps})
+
+
+def fixed_data(ds, seed, preset="none", samples_per_symbol="unknown"):
+    """Train/val/test from one Dataset: its stored split, or a stratified 6:2:2 split by class and SNR."""
+    split = ds.split if ds.split is not None else _stratified(ds.labels, ds.snr_db, seed)
+    parts = [ds.subset(split == k) for k in range(3)]
+    parts[0].split = parts[1].split = parts[2].split = None
+    return TrainData(ds.label_names, ds.iq.shape[2], parts[1], parts[2], parts[0], None, seed, len(parts[0].labels),
+                     {"preset": preset, "seed": seed, "samples_per_symbol": samples_per_symbol})
+
+
+def _stratified(labels, snr, seed):
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0x5717,))))
+    split = np.zeros(len(labels), np.uint8)
+    keys = labels * 1000 + np.nan_to_num(snr, nan=-999).astype(np.int64)
+    for key in np.unique(keys):
+        rows = rng.permutation(np.flatnonzero(keys == key))
+        n = len(rows)
+        split[rows[int(0.6 * n):int(0.8 * n)]] = 1
+        split[rows[int(0.8 * n):]] = 2
+    return split
+
+
+@dataclass
+class State:
+    """Everything a checkpoint holds besides the model and optimizer."""
+
+    epoch: int = 0
+    step: int = 0  # batches done in the current epoch
+    best_val_acc: float = -1.0
+    best_epoch: int = -1
+    best_val_loss: float = math.inf
+    epochs_since_better_loss: int = 0
+    seconds: float = 0.0
+    examples: int = 0
+    history: list = field(default_factory=list)
+    done: bool = False
+
+
+class Trainer:
+    """Runs epochs with checkpoints; rank 0 writes, every rank trains its share of each batch."""
+
+    def __init__(self, model, data, recipe, out_dir, normalization, device="cpu", rank=0, world=1,
+                 checkpoint_seconds=300, log=print, progress=None):
+        self.model, self.data, self.recipe, self.out_dir = model, data, recipe, out_dir
+        self.normalization, self.device, self.rank, self.world = normalization, device, rank, world
+        self.checkpoint_seconds, self.log, self.progress = checkpoint_seconds, log, progress
+        self.net = model
+        if world > 1:
+            self.net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+        self.steps_per_epoch = data.batches_per_epoch(recipe.batch_size)
+        self.scheduler = self._scheduler()
+        self.state = State()
+        self.best_state = copy.deepcopy(model.state_dict())
+        self.path = os.path.join(out_dir, "checkpoint.pt")
+
+    def _scheduler(self):
+        r, total = self.recipe, self.recipe.epochs * self.steps_per_epoch
+        if r.schedule == "plateau":
+            return torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, factor=0.5, patience=r.plateau_patience)
+        if r.schedule == "onecycle":
+            return torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=r.lr, total_steps=total)
+        if r.schedule == "warmup_cosine":
+            warm = max(1, r.warmup_epochs * self.steps_per_epoch)
+            return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: (s + 1) / warm if s < warm else
+                                                     0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
+        raise ValueError(f"unknown schedule {r.schedule!r}; use one of {', '.join(SCHEDULES)}")
+
+    def resume(self):
+        """Load the checkpoint in out_dir if there is one; returns whether it did."""
+        if not os.path.exists(self.path):
+            return False
+        ck = torch.load(self.path, map_location=self.device, weights_only=False)
+        if ck["model_name"] != self.model.spec.name or ck["recipe"] != asdict(self.recipe):
+            raise ValueError(f"{self.path}: checkpoint is for {ck['model_name']} with recipe {ck['recipe']}, "
+                             f"not this run; use another --out folder or the same settings")
+        self.model.load_state_dict(ck["model"])
+        self.optimizer.load_state_dict(ck["optimizer"])
+        self.scheduler.load_state_dict(ck["scheduler"])
+        self.best_state = ck["best_model"]
+        self.state = State(**ck["state"])
+        self.log(f"resumed from {self.path}: epoch {self.state.epoch}, batch {self.state.step}, "
+                 f"best val acc {self.state.best_val_acc:.4f} (epoch {self.state.best_epoch})")
+        return True
+
+    def save(self):
+        if self.rank:
+            return
+        tmp = self.path + ".tmp"
+        torch.save({"model_name": self.model.spec.name, "recipe": asdict(self.recipe), "model": self.model.state_dict(),
+                    "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                    "best_model": self.best_state, "state": asdict(self.state)}, tmp)
+        os.replace(tmp, self.path)
+
+    def run(self):
+        """Train until the epochs are done or early stopping; returns the best model's state dict."""
+        while not self.state.done and self.state.epoch < self.recipe.epochs:
+            self._epoch()
+        self.state.done = True
+        self.save()
+        return self.best_state
+
+    def _epoch(self):
+        st, r = self.state, self.recipe
+        self.model.train()
+        last_save = time.monotonic()
+        bar = self.progress(total=self.steps_per_epoch, initial=st.step, desc=f"epoch {st.epoch + 1}/{r.epochs}") \
+            if self.progress and self.rank == 0 else None
+        loss_sum, correct, seen = 0.0, 0, 0
+        while st.step < self.steps_per_epoch:
+            t0 = time.monotonic()
+            x, y = self.data.batch(st.epoch, st.step, r.batch_size)
+            loss, hits = self._train_step(x[self.rank::self.world], y[self.rank::self.world])
+            st.step += 1
+            st.examples += len(y)
+            st.seconds += time.monotonic() - t0
+            loss_sum, correct, seen = loss_sum + loss * len(y), correct + hits * self.world, seen + len(y)
+            if bar:
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
+                                ex_s=f"{st.examples / max(st.seconds, 1e-9):.0f}")
+            if time.monotonic() - last_save > self.checkpoint_seconds:
+                self.save()
+                last_save = time.monotonic()
+        if bar:
+            bar.close()
+        self._end_epoch(loss_sum / max(seen, 1), correct / max(seen, 1))
+
+    def _train_step(self, x, y):
+        x = torch.from_numpy(normalize(x, self.normalization)).to(self.device)
+        y = torch.from_numpy(np.asarray(y, np.int64)).to(self.device)
+        logits = self.net(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        total = loss + self.recipe.l1 * self.model.l1_penalty() if self.recipe.l1 else loss
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        self.optimizer.step()
+        if self.recipe.schedule != "plateau":
+            self.scheduler.step()
+        return float(loss), int((logits.argmax(1) == y).sum())
+
+    def _end_epoch(self, train_loss, train_acc):
+        st, r = self.state, self.recipe
+        val_loss, val_acc = self.validate()
+        if r.schedule == "plateau":
+            self.scheduler.step(val_loss)
+        if val_acc > st.best_val_acc:
+            st.best_val_acc, st.best_epoch = val_acc, st.epoch
+            self.best_state = copy.deepcopy(self.model.state_dict())
+        if val_loss < st.best_val_loss:
+            st.best_val_loss, st.epochs_since_better_loss = val_loss, 0
+        else:
+            st.epochs_since_better_loss += 1
+        st.history.append({"epoch": st.epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
+                           "val_loss": val_loss, "val_acc": val_acc, "lr": self.optimizer.param_groups[0]["lr"],
+                           "examples": st.examples, "seconds": st.seconds})
+        self.log(f"epoch {st.epoch + 1}: train loss {train_loss:.4f} acc {train_acc:.4f} | val loss {val_loss:.4f} "
+                 f"acc {val_acc:.4f} | lr {self.optimizer.param_groups[0]['lr']:.2e} | "
+                 f"{st.examples / max(st.seconds, 1e-9):.0f} examples/s")
+        st.epoch, st.step = st.epoch + 1, 0
+        if r.stop_patience and st.epochs_since_better_loss >= r.stop_patience:
+            self.log(f"early stop: val loss has not improved for {r.stop_patience} epochs")
+            st.done = True
+        self.save()
+
+    def validate(self, batch_size=512):
+        """(mean loss, accuracy) on the validation set."""
+        self.model.eval()
+        val, losses, hits = self.data.val, 0.0, 0
+        with torch.no_grad():
+            for k in range(0, len(val.labels), batch_size):
+                x = torch.from_numpy(normalize(val.iq[k:k + batch_size], self.normalization)).to(self.device)
+                y = torch.from_numpy(val.labels[k:k + batch_size]).to(self.device)
+                logits = self.model(x)
+                losses += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
+                hits += int((logits.argmax(1) == y).sum())
+        self.model.train()
+        return losses / len(val.labels), hits / len(val.labels)
