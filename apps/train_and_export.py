@@ -22,7 +22,7 @@ from tqdm import tqdm
 from modrec_core import dataset as ds_io
 from modrec_core import evaluation, loaders, training
 from modrec_core.bundle import export, load_bundle
-from modrec_core.models import build, get_spec, list_models
+from modrec_core.models import build, count_parameters, get_spec, list_models
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -155,7 +155,7 @@ def finish(args, model, data, state, norm, log):
     test = data.test
     probs = load_bundle(path).predict(test.iq)
     rep = evaluation.report(probs, test.labels, test.snr_db, data.label_names)
-    rep.update(model=args.model, trained_on=trained_on, epochs=state.epoch, best_epoch=state.best_epoch + 1,
+    rep.update(model=args.model, parameters=count_parameters(model), trained_on=trained_on, epochs=state.epoch, best_epoch=state.best_epoch + 1,
                train_examples=state.examples, train_seconds=round(state.seconds, 1), history=state.history)
     summary = {k: rep[k] for k in ("overall_accuracy", "mean_accuracy_over_snr", "peak_accuracy", "peak_snr_db")}
     summary.update(epochs=state.epoch, train_examples=state.examples, test_examples=len(test.labels))

@@ -159,6 +159,7 @@ class Trainer:
         self.state = State()
         self.best_state = copy.deepcopy(model.state_dict())
         self.path = os.path.join(out_dir, "checkpoint.pt")
+        os.makedirs(out_dir, exist_ok=True)
 
     def _scheduler(self):
         r, total = self.recipe, self.recipe.epochs * self.steps_per_epoch
@@ -243,7 +244,7 @@ class Trainer:
         self.optimizer.step()
         if self.recipe.schedule != "plateau":
             self.scheduler.step()
-        return float(loss), int((logits.argmax(1) == y).sum())
+        return loss.item(), int((logits.argmax(1) == y).sum())
 
     def _end_epoch(self, train_loss, train_acc):
         st, r = self.state, self.recipe

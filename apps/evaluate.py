@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Evaluate a bundle on a data file in the project's HDF5 format: report.json and PNG plots.
+
+Uses the test split of a file that has one, and every example of a file that has none. The
+file's class names must all be known to the bundle (a bundle may know more classes).
+"""
+import argparse
+import sys
+
+import numpy as np
+
+from modrec_core import dataset, evaluation
+from modrec_core.bundle import load_bundle
+
+
+def map_labels(data_names, bundle_names, path):
+    """Index of each data-set class in the bundle's labels; a clear error for unknown classes."""
+    unknown = [n for n in data_names if n not in bundle_names]
+    if unknown:
+        raise SystemExit(f"{path}: classes {unknown} are unknown to the bundle (it knows {bundle_names})")
+    return np.array([bundle_names.index(n) for n in data_names], np.int64)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bundle", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True, help="folder for report.json and plots")
+    ap.add_argument("--batch", type=int, default=1024)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    args = ap.parse_args(argv)
+    bundle = load_bundle(args.bundle, device=args.device)
+    whole = dataset.read(args.data)
+    data = whole.part("test")
+    labels = map_labels(data.label_names, bundle.labels, args.data)[data.labels]
+    probs = np.concatenate([bundle.predict(data.iq[k:k + args.batch]) for k in range(0, len(labels), args.batch)])
+    rep = evaluation.report(probs, labels, data.snr_db, bundle.labels)
+    rep.update(bundle=args.bundle, data=args.data, model=bundle.meta.model)
+    evaluation.write_report(rep, args.out, f"{bundle.meta.model} on {whole.meta.get('preset', args.data)}")
+    print(f"{bundle.meta.model}: {100 * rep['overall_accuracy']:.2f}% over {rep['examples']} examples "
+          f"(peak {100 * rep['peak_accuracy']:.2f}% at {rep['peak_snr_db']:g} dB); report in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except ValueError as e:  # bad bundle or data: say what, without a traceback
+        sys.exit(f"evaluate: {e}")

@@ -1,0 +1,147 @@
+"""Training: learning on an easy subset, exact resume after a kill, DDP ranks agree, the CLIs."""
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from modrec_core import training
+from modrec_core.bundle import export
+from modrec_core.dataset import Dataset
+from modrec_core.models import build
+from modrec_core.synthesis import get_preset, synthesize
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
+
+
+def easy_dataset(n_per_class=600, length=64):
+    """BPSK, 2FSK and 16QAM at 20-30 dB without CFO: separable after a little training."""
+    preset = get_preset("sig2019").with_length(length).without("cfo")
+    names = ["BPSK", "2FSK", "16QAM"]
+    idx = np.repeat([preset.class_index(n) for n in names], n_per_class)
+    b = synthesize(preset, idx, np.random.default_rng(0).choice([20.0, 24.0, 30.0], len(idx)), seed=4)
+    return Dataset(b.iq(), np.repeat(np.arange(3), n_per_class), b.snr_db, names)
+
+
+def test_learning_happens_on_an_easy_subset(tmp_path):
+    torch.manual_seed(0)
+    data = training.fixed_data(easy_dataset(), seed=1)
+    model = build("cnn2d", 3, 64)
+    recipe = training.Recipe(lr=3e-3, batch_size=32, epochs=4, schedule="onecycle", stop_patience=0)
+    trainer = training.Trainer(model, data, recipe, str(tmp_path), "maxmin", log=lambda *_: None)
+    model.load_state_dict(trainer.run())
+    _, val_acc = trainer.validate()
+    assert val_acc > 0.7  # chance is 1/3
+    assert val_acc == pytest.approx(max(h["val_acc"] for h in trainer.state.history))  # the best epoch is kept
+
+
+class _KilledData(training.TrainData):
+    """Raises at one batch, as a kill would, after the checkpoint of the batch before it."""
+
+    def batch(self, epoch, k, batch_size):
+        if (epoch, k) == (1, 3):
+            raise KeyboardInterrupt
+        return super().batch(epoch, k, batch_size)
+
+
+def _trainer(data, out, epochs=2):
+    torch.manual_seed(0)
+    recipe = training.Recipe(lr=2e-3, batch_size=16, epochs=epochs, schedule="onecycle", stop_patience=0)
+    return training.Trainer(build("pet_cgdnn", 3, 64), data, recipe, str(out), "maxmin", checkpoint_seconds=0,
+                            log=lambda *_: None)
+
+
+def test_resume_after_a_kill_mid_epoch_gives_the_same_model(tmp_path):
+    data = training.fixed_data(easy_dataset(40), seed=2)
+    straight = _trainer(data, tmp_path / "a").run()
+    killed = _trainer(_KilledData(**data.__dict__), tmp_path / "b")
+    with pytest.raises(KeyboardInterrupt):
+        killed.run()
+    resumed = _trainer(data, tmp_path / "b")
+    assert resumed.resume() and resumed.state.epoch == 1 and resumed.state.step == 3
+    final = resumed.run()
+    for k in straight:
+        assert torch.equal(straight[k], final[k]), k
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _train_cli(*args, timeout=600):
+    return subprocess.run([sys.executable, str(ROOT / "apps/train_and_export.py"), *args], capture_output=True,
+                          text=True, env=ENV, timeout=timeout)
+
+
+TINY = ["--preset", "sig2019", "--length", "64", "--train-per-class-snr", "1", "--eval-per-class-snr", "1",
+        "--epochs", "1", "--batch-size", "104", "--threads", "1"]
+
+
+def test_ddp_two_processes_agree(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                          "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
+                          str(ROOT / "apps/train_and_export.py"), "--model", "gru2", *TINY, "--out", str(tmp_path / "run"),
+                          "--bundle", str(tmp_path / "b.onnx")], capture_output=True, text=True, env=ENV, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    sums = [json.loads((tmp_path / "run" / f"rank{r}.json").read_text())["parameter_sum"] for r in (0, 1)]
+    assert sums[0] == sums[1]
+    assert (tmp_path / "b.onnx").exists()
+    assert "2 process(es)" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_train_and_export_cli_writes_bundle_report_and_log(tmp_path):
+    out, bundle = tmp_path / "run", tmp_path / "gru2.onnx"
+    run = _train_cli("--model", "gru2", *TINY, "--out", str(out), "--bundle", str(bundle), "--torchscript")
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = json.loads((out / "report" / "report.json").read_text())
+    assert set(report["accuracy_per_snr"]) == {f"{s:g}" for s in get_spec_levels()}
+    assert report["parameters"] == 151_179 - 11 * 129 + 12 * 129
+    assert bundle.exists() and bundle.with_suffix(".pt").exists() and (out / "report" / "accuracy_vs_snr.png").exists()
+    assert "test accuracy" in (out / "train.log").read_text()
+    again = _train_cli("--model", "gru2", *TINY, "--out", str(out))
+    assert again.returncode != 0 and "--resume" in again.stderr
+    resumed = _train_cli("--model", "gru2", *TINY, "--out", str(out), "--bundle", str(bundle), "--resume")
+    assert resumed.returncode == 0 and "resumed from" in resumed.stderr
+
+
+def get_spec_levels():
+    return get_preset("sig2019").snr_levels
+
+
+def test_cuda_request_without_a_gpu_is_a_clear_error(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the no-GPU error cannot be shown here")
+    run = _train_cli("--model", "gru2", *TINY, "--out", str(tmp_path / "r"), "--device", "cuda")
+    assert run.returncode != 0 and "no CUDA device" in run.stderr
+
+
+def test_evaluate_and_compare_clis(tmp_path):
+    bundle = tmp_path / "b.onnx"
+    assert _train_cli("--model", "gru2", *TINY, "--out", str(tmp_path / "r"), "--bundle", str(bundle)).returncode == 0
+    data = tmp_path / "d.h5"
+    subprocess.run([sys.executable, str(ROOT / "apps/make_dataset.py"), "--preset", "sig2019", "--per-class-snr", "5",
+                    "--seed", "3", "--out", str(data)], check=True, env=ENV, capture_output=True)
+    evaluate = [sys.executable, str(ROOT / "apps/evaluate.py"), "--data", str(data), "--out"]
+    ok = subprocess.run(evaluate + [str(tmp_path / "e"), "--bundle", str(bundle)], capture_output=True, text=True, env=ENV)
+    assert ok.returncode == 0, ok.stderr  # gru2 takes any length: trained at 64, evaluated at 512
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    assert report["examples"] == 12 * 26 * 1 and 0 <= report["overall_accuracy"] <= 1  # the file's test split
+    fixed = tmp_path / "pet64.onnx"
+    export(build("pet_cgdnn", 12, 64), str(fixed), get_preset("sig2019").labels)
+    bad = subprocess.run(evaluate + [str(tmp_path / "e2"), "--bundle", str(fixed)], capture_output=True, text=True, env=ENV)
+    assert bad.returncode != 0 and "(B, 2, 64)" in bad.stderr  # a clear error, not a crash
+    other = tmp_path / "other.onnx"
+    export(build("gru2", 2, 64), str(other), ["BPSK", "QPSK"])
+    bad = subprocess.run(evaluate + [str(tmp_path / "e3"), "--bundle", str(other)], capture_output=True, text=True, env=ENV)
+    assert bad.returncode != 0 and "unknown to the bundle" in bad.stderr
+    ev = subprocess.run([sys.executable, str(ROOT / "apps/compare.py"), str(tmp_path / "r/report/report.json"),
+                         "--out", str(tmp_path / "cmp.png")], capture_output=True, text=True, env=ENV)
+    assert ev.returncode == 0 and "| gru2 |" in ev.stdout and (tmp_path / "cmp.png").exists()
