@@ -25,10 +25,10 @@ $(STAMPS)/venv: requirements.txt $(STAMPS)/apt
 	@touch $@
 
 build: $(STAMPS)/apt
-	@test -f build/CMakeCache.txt || cmake -S . -B build -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
-	    -DPYTHON_EXECUTABLE=/usr/bin/python3 >/dev/null
+	@cmake -S . -B build -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DPYTHON_EXECUTABLE=/usr/bin/python3 >/dev/null
 	@cmake --build build -j2 >/dev/null
 	@cmake --install build >/dev/null
+	@ldconfig
 
 demo: setup
 	$(PY) apps/demo.py

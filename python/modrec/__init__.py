@@ -2,9 +2,5 @@
 
 The blocks are thin adapters over the pure-Python core package `modrec_core`.
 """
-try:
-    from .modrec_python import *  # noqa: F401,F403  (C++ blocks, once there are any)
-except ModuleNotFoundError:
-    pass
-
+from .modrec_python import *  # noqa: F401,F403  (C++ blocks: iq_framer)
 from .signal_source import signal_source  # noqa: E402

@@ -1,0 +1,46 @@
+/* -*- c++ -*- */
+/*
+ * Copyright 2026 gr-modrec authors.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#ifndef INCLUDED_MODREC_IQ_FRAMER_H
+#define INCLUDED_MODREC_IQ_FRAMER_H
+
+#include <gnuradio/modrec/api.h>
+#include <gnuradio/sync_decimator.h>
+#include <string>
+
+namespace gr {
+namespace modrec {
+
+/*!
+ * \brief Cuts a complex stream into model input windows: float vectors of 2 x window, the I row
+ * then the Q row, normalized per window as a model bundle asks.
+ * \ingroup modrec
+ *
+ * Output item k is the window of `window` samples that ends at input sample (k + 1) * hop
+ * (hop <= window: consecutive windows overlap by window - hop, and the first windows start with
+ * zeros), or that starts at k * hop (hop > window: samples between windows are skipped).
+ * Normalization: "maxmin" (each row mapped to [-1, 1]), "unit_power" (mean |x|^2 = 1),
+ * "l2" (unit L2 norm) or "none". Each input tag is copied to the first window that contains it
+ * (for hop > window, tags between windows go to the window before them).
+ */
+class MODREC_API iq_framer : virtual public gr::sync_decimator
+{
+public:
+    typedef std::shared_ptr<iq_framer> sptr;
+
+    /*!
+     * \param window samples per window (>= 2)
+     * \param hop samples between window starts (>= 1)
+     * \param normalization "maxmin", "unit_power", "l2" or "none"
+     */
+    static sptr make(int window, int hop, const std::string& normalization);
+};
+
+} // namespace modrec
+} // namespace gr
+
+#endif /* INCLUDED_MODREC_IQ_FRAMER_H */
