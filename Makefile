@@ -8,7 +8,7 @@ PREFIX := /usr/local
 APT_PACKAGES := gnuradio-dev pybind11-dev cmake g++ python3-venv python3-h5py python3-scipy \
                 python3-tqdm python3-pytest
 
-.PHONY: setup demo test build
+.PHONY: setup demo test build grc
 
 setup: $(STAMPS)/apt $(STAMPS)/venv build
 
@@ -24,8 +24,9 @@ $(STAMPS)/venv: requirements.txt $(STAMPS)/apt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-build: $(STAMPS)/apt
-	@cmake -S . -B build -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DPYTHON_EXECUTABLE=/usr/bin/python3 >/dev/null
+build: $(STAMPS)/apt $(STAMPS)/venv
+	@cmake -S . -B build -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DPYTHON_EXECUTABLE=/usr/bin/python3 \
+	    -DQA_PYTHON=$(CURDIR)/$(PY) >/dev/null
 	@cmake --build build -j2 >/dev/null
 	@cmake --install build >/dev/null
 	@ldconfig
@@ -36,3 +37,7 @@ demo: setup
 test: setup
 	cd build && ctest --output-on-failure
 	$(PY) -m pytest
+
+# GNU Radio Companion run by the .venv's interpreter, so flowgraphs it runs find onnxruntime and torch.
+grc: setup
+	$(PY) /usr/bin/gnuradio-companion

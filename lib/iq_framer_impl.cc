@@ -56,8 +56,11 @@ iq_framer::sptr iq_framer::make(int window, int hop, const std::string& normaliz
 iq_framer_impl::iq_framer_impl(int window, int hop, const std::string& normalization)
     : gr::sync_decimator("iq_framer",
                          gr::io_signature::make(1, 1, sizeof(gr_complex)),
-                         gr::io_signature::make(
-                             1, 1, 2 * sizeof(float) * checked_window(window, hop)),
+                         gr::io_signature::makev(
+                             1,
+                             2,
+                             { int(2 * sizeof(float)) * checked_window(window, hop),
+                               int(sizeof(float)) }),
                          hop),
       d_window(window),
       d_hop(hop),
@@ -67,7 +70,15 @@ iq_framer_impl::iq_framer_impl(int window, int hop, const std::string& normaliza
     set_tag_propagation_policy(TPP_DONT);
 }
 
-void iq_framer_impl::normalize(float* i_row, float* q_row) const
+float iq_framer_impl::energy(const float* i_row, const float* q_row) const
+{
+    float ii = 0, qq = 0;
+    volk_32f_x2_dot_prod_32f(&ii, i_row, i_row, d_window);
+    volk_32f_x2_dot_prod_32f(&qq, q_row, q_row, d_window);
+    return ii + qq;
+}
+
+void iq_framer_impl::normalize(float* i_row, float* q_row, float raw_energy) const
 {
     const int n = d_window;
     if (d_norm == norm::maxmin) {
@@ -81,11 +92,8 @@ void iq_framer_impl::normalize(float* i_row, float* q_row) const
     }
     if (d_norm == norm::none)
         return;
-    float ii = 0, qq = 0;
-    volk_32f_x2_dot_prod_32f(&ii, i_row, i_row, n);
-    volk_32f_x2_dot_prod_32f(&qq, q_row, q_row, n);
-    const float energy = d_norm == norm::unit_power ? (ii + qq) / n : ii + qq;
-    const float gain = 1.0f / std::sqrt(std::max(energy, eps));
+    const float e = d_norm == norm::unit_power ? raw_energy / n : raw_energy;
+    const float gain = 1.0f / std::sqrt(std::max(e, eps));
     volk_32f_s32f_multiply_32f(i_row, i_row, gain, n);
     volk_32f_s32f_multiply_32f(q_row, q_row, gain, n);
 }
@@ -107,11 +115,15 @@ int iq_framer_impl::work(int noutput_items,
 {
     const auto in = static_cast<const gr_complex*>(input_items[0]);
     auto out = static_cast<float*>(output_items[0]);
+    auto power = output_items.size() > 1 ? static_cast<float*>(output_items[1]) : nullptr;
     for (int k = 0; k < noutput_items; k++) {
         float* i_row = out + size_t(k) * 2 * d_window;
         float* q_row = i_row + d_window;
         volk_32fc_deinterleave_32f_x2(i_row, q_row, in + size_t(k) * d_hop, d_window);
-        normalize(i_row, q_row);
+        const float e = energy(i_row, q_row);
+        if (power)
+            power[k] = e / d_window;
+        normalize(i_row, q_row, e);
     }
     copy_tags(noutput_items);
     return noutput_items;

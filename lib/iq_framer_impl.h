@@ -29,7 +29,8 @@ private:
     const int d_hop;
     const norm d_norm;
 
-    void normalize(float* i_row, float* q_row) const;
+    float energy(const float* i_row, const float* q_row) const;
+    void normalize(float* i_row, float* q_row, float raw_energy) const;
     void copy_tags(int noutput_items);
 };
 

@@ -7,6 +7,7 @@ returns class probabilities (B, C).
 """
 import json
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -115,11 +116,18 @@ class Bundle:
 
     def predict(self, iq):
         """Class probabilities (B, C) for raw float32 windows (B, 2, L)."""
+        return self.predict_normalized(normalize(self._checked(iq), self.meta.normalization))
+
+    def predict_normalized(self, iq):
+        """Class probabilities (B, C) for windows already normalized as meta.normalization says."""
+        return self._run(np.ascontiguousarray(self._checked(iq)))
+
+    def _checked(self, iq):
         iq = np.asarray(iq, np.float32)
         want = self.meta.window_length
         if iq.ndim != 3 or iq.shape[1] != 2 or (want != "any" and iq.shape[2] != want):
             raise ValueError(f"{self.path}: expects windows of shape (B, 2, {want}), got {iq.shape}")
-        return self._run(normalize(iq, self.meta.normalization))
+        return iq
 
 
 class _WithSoftmax:
@@ -192,8 +200,12 @@ def _number_or(props, key, word, path):
 
 
 def _load_onnx(path, device, threads):
-    import onnx
-    import onnxruntime as ort
+    try:
+        import onnx
+        import onnxruntime as ort
+    except ImportError as e:
+        raise BundleError(f"{path}: needs onnx and onnxruntime, which this Python ({sys.executable}) lacks "
+                          f"({e}); run from the project's .venv (GNU Radio Companion: `make grc`)") from None
 
     try:
         proto = onnx.load(path, load_external_data=False)

@@ -24,7 +24,8 @@ namespace modrec {
  * (hop <= window: consecutive windows overlap by window - hop, and the first windows start with
  * zeros), or that starts at k * hop (hop > window: samples between windows are skipped).
  * Normalization: "maxmin" (each row mapped to [-1, 1]), "unit_power" (mean |x|^2 = 1),
- * "l2" (unit L2 norm) or "none". Each input tag is copied to the first window that contains it
+ * "l2" (unit L2 norm) or "none". An optional second output gives each window's mean power
+ * |x|^2 before normalization (for power gating). Each input tag is copied to the first window that contains it
  * (for hop > window, tags between windows go to the window before them).
  */
 class MODREC_API iq_framer : virtual public gr::sync_decimator

@@ -1,0 +1,154 @@
+"""Modulation Classifier: complex stream in, one PMT message of class probabilities per window.
+
+A thin adapter: the C++ iq_framer cuts and normalizes windows as the bundle's metadata says,
+`window_classifier` gates them and hands them to modrec_core's InferenceEngine (worker thread,
+bounded queue, batching), and publishes each result on the `probs` port as
+cons(meta dict, f32vector of probabilities).
+"""
+import math
+
+import numpy as np
+import pmt
+from gnuradio import gr
+
+from modrec_core.bundle import load_bundle
+from modrec_core.engine import InferenceEngine
+
+from .modrec_python import iq_framer
+
+STICKY_TAGS = ("rx_freq", "rx_time")  # remembered from the window they arrive in onwards
+
+
+class classifier(gr.hier_block2):
+    """Classifies every window of `bundle`'s length (hop apart) of a complex stream.
+
+    bundle_path: .onnx (onnxruntime) or .pt (TorchScript) bundle; device: "cpu" or "cuda" (an
+    error where there is none); hop: samples between windows (0: the window length); mode:
+    "blocking" (every window classified) or "realtime" (oldest pending windows dropped and
+    counted under overload); max_batch: windows per model call; power_gate_db: windows whose mean
+    power (dBFS) is below are skipped and counted (None: no gate); prob_output: also stream one
+    probability vector per window (zeros for skipped windows; the block then waits for the
+    model); sample_rate: reported in messages; window: needed only for bundles of any length.
+    """
+
+    def __init__(self, bundle_path, device="cpu", hop=0, mode="blocking", max_batch=64, power_gate_db=None,
+                 prob_output=False, sample_rate=0.0, window=0, threads=0):
+        bundle = load_bundle(bundle_path, device=device, threads=threads or None)
+        length = bundle.meta.window_length
+        if length == "any":
+            if window < 2:
+                raise ValueError(f"{bundle_path} accepts any window length: set window (e.g. 128)")
+            length = int(window)
+        hop = int(hop) or length
+        if hop < 1:
+            raise ValueError(f"hop must be >= 1 sample, got {hop}")
+        n_classes = len(bundle.labels)
+        out_sig = gr.io_signature(1, 1, 4 * n_classes) if prob_output else gr.io_signature(0, 0, 0)
+        gr.hier_block2.__init__(self, "modrec_classifier", gr.io_signature(1, 1, gr.sizeof_gr_complex), out_sig)
+        self.message_port_register_hier_out("probs")
+        self.framer = iq_framer(length, hop, bundle.meta.normalization)
+        self.framer.set_min_output_buffer(0, 4 * max_batch)
+        self.framer.set_min_output_buffer(1, 4 * max_batch)
+        self.windows = window_classifier(bundle, length, hop, mode, max_batch, power_gate_db, prob_output,
+                                         sample_rate)
+        self.connect(self, self.framer)
+        self.connect((self.framer, 0), (self.windows, 0))
+        self.connect((self.framer, 1), (self.windows, 1))
+        self.msg_connect(self.windows, "probs", self, "probs")
+        if prob_output:
+            self.connect(self.windows, self)
+
+    def stats(self):
+        """Counters: windows in, classified, dropped, gated, non-finite, batches, latency p50/p99."""
+        return self.windows.stats()
+
+
+class window_classifier(gr.sync_block):
+    """Takes framed windows (and their raw power), runs the engine, publishes `probs` messages."""
+
+    def __init__(self, bundle, length, hop, mode, max_batch, power_gate_db, prob_output, sample_rate):
+        n_classes = len(bundle.labels)
+        gr.sync_block.__init__(self, name="modrec_window_classifier", in_sig=[(np.float32, 2 * length), np.float32],
+                               out_sig=[(np.float32, n_classes)] if prob_output else None)
+        self.message_port_register_out(pmt.intern("probs"))
+        self.length, self.hop, self.prob_output = length, hop, prob_output
+        self.lead = max(length - hop, 0)  # the framer's first windows start before the stream
+        self.gate = None if power_gate_db is None else 10.0 ** (power_gate_db / 10.0)
+        self.labels = bundle.labels
+        self.constant = {"labels": pmt.to_pmt(list(bundle.labels)), "model": pmt.intern(bundle.meta.model),
+                         "sample_rate": pmt.from_double(float(sample_rate))}
+        self.label_symbols = [pmt.intern(x) for x in bundle.labels]
+        self.counts = {"gated": 0, "nonfinite": 0}
+        self.sticky = {}
+        self.results = {}
+        self.engine = InferenceEngine(bundle.predict_normalized, self._publish, max_batch, mode)
+        self.blocking = mode == "blocking" or prob_output
+
+    def work(self, input_items, output_items):
+        windows, power = input_items
+        n = len(windows)
+        first = self.nitems_read(0)
+        starts = (first + np.arange(n)) * self.hop - self.lead
+        finite = np.isfinite(windows).all(axis=1) & np.isfinite(power)
+        self.counts["nonfinite"] += int(np.count_nonzero(~finite & (starts >= 0)))
+        keep = finite & (starts >= 0)
+        if self.gate is not None:
+            loud = power >= self.gate
+            self.counts["gated"] += int(np.count_nonzero(keep & ~loud))
+            keep &= loud
+        extra = self._tags(first, n)
+        rows = np.flatnonzero(keep)
+        metas = [(first + k, int(starts[k]), extra.get(k, {})) for k in rows]
+        self.engine.submit(windows[rows].reshape(len(rows), 2, self.length).copy(), metas)
+        if self.blocking:  # every result is out before the stream moves on, so none is lost at its end
+            self.engine.flush()
+        if self.prob_output:
+            self._write_probs(output_items[0], first, n)
+        return n
+
+    def _tags(self, first, n):
+        """Tags per window (index into this call): sticky rx_freq/rx_time, and the window's own."""
+        per_window = {}
+        for tag in sorted(self.get_tags_in_window(0, 0, n), key=lambda t: t.offset):
+            key = pmt.symbol_to_string(tag.key)
+            k = int(tag.offset - first)
+            if key in STICKY_TAGS:
+                self.sticky[key] = tag.value
+            per_window.setdefault(k, {})[key] = tag.value
+        if self.sticky:
+            for k in range(n):
+                per_window[k] = {**self.sticky, **per_window.get(k, {})}
+        return per_window
+
+    def _write_probs(self, out, first, n):
+        out[:] = 0.0
+        for k in range(n):
+            p = self.results.pop(first + k, None)
+            if p is not None:
+                out[k] = p
+
+    def _publish(self, probs, metas, latencies):
+        dropped = pmt.from_uint64(self.engine.counters["dropped"])
+        for p, (index, start, tags), latency in zip(probs, metas, latencies):
+            top = int(np.argmax(p))
+            meta = pmt.make_dict()
+            for key, value in tags.items():
+                meta = pmt.dict_add(meta, pmt.intern(key), value)
+            for key, value in self.constant.items():
+                meta = pmt.dict_add(meta, pmt.intern(key), value)
+            meta = pmt.dict_add(meta, pmt.intern("top_class"), self.label_symbols[top])
+            meta = pmt.dict_add(meta, pmt.intern("top_prob"), pmt.from_double(float(p[top])))
+            meta = pmt.dict_add(meta, pmt.intern("window_start"), pmt.from_uint64(start))
+            meta = pmt.dict_add(meta, pmt.intern("latency_ms"), pmt.from_double(latency * 1e3))
+            meta = pmt.dict_add(meta, pmt.intern("dropped"), dropped)
+            self.message_port_pub(pmt.intern("probs"), pmt.cons(meta, pmt.init_f32vector(len(p), p.astype(np.float32))))
+            if self.prob_output:
+                self.results[index] = p
+
+    def stats(self):
+        return {**self.engine.stats(), **self.counts}
+
+    def stop(self):
+        self.engine.flush()
+        self.engine.close()
+        return True

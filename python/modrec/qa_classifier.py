@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""QA for modrec.classifier: exact window boundaries, probabilities equal to the engine's, tags
+carried, gating and NaN skipping, the probability stream, and realtime dropping under a slow model."""
+import os
+import tempfile
+import time
+
+import numpy as np
+import pmt
+import torch
+from gnuradio import blocks, gr, gr_unittest
+
+from gnuradio import modrec
+from modrec_core.bundle import BundleError, export, load_bundle
+from modrec_core.models import build
+
+LABELS = ["A", "B", "C"]
+
+
+def _bundle(folder, name="pet_cgdnn", length=64):
+    torch.manual_seed(0)
+    path = os.path.join(folder, f"{name}.onnx")
+    export(build(name, 3, length).eval(), path, LABELS)
+    return path
+
+
+def _run(x, cls, tags=(), prob_output=False):
+    tb = gr.top_block()
+    src = blocks.vector_source_c(x.tolist(), False, 1, list(tags))
+    dbg = blocks.message_debug()
+    tb.connect(src, cls)
+    tb.msg_connect(cls, "probs", dbg, "store")
+    sink = None
+    if prob_output:
+        sink = blocks.vector_sink_f(len(LABELS))
+        tb.connect(cls, sink)
+    tb.run()
+    msgs = [dbg.get_message(k) for k in range(dbg.num_messages())]
+    meta = [pmt.to_python(pmt.car(m)) for m in msgs]
+    probs = np.array([pmt.f32vector_elements(pmt.cdr(m)) for m in msgs])
+    return meta, probs, sink
+
+
+class qa_classifier(gr_unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.path = _bundle(self.tmp.name)
+        rng = np.random.default_rng(1)
+        self.x = (rng.standard_normal(64 * 20) + 1j * rng.standard_normal(64 * 20)).astype(np.complex64)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_windows_probabilities_and_tags(self):
+        tag = gr.tag_t()
+        tag.offset, tag.key, tag.value = 130, pmt.intern("mod"), pmt.intern("QPSK")
+        meta, probs, _ = _run(self.x, modrec.classifier(self.path, sample_rate=2e6), [tag])
+        self.assertEqual([m["window_start"] for m in meta], list(range(0, 64 * 20, 64)))
+        windows = self.x.reshape(20, 64)
+        want = load_bundle(self.path).predict(np.stack([windows.real, windows.imag], axis=1))
+        np.testing.assert_allclose(probs, want, atol=1e-5)
+        self.assertEqual([m["top_class"] for m in meta], [LABELS[k] for k in want.argmax(1)])
+        self.assertEqual(meta[2]["mod"], "QPSK")
+        self.assertNotIn("mod", meta[3])
+        first = meta[0]
+        self.assertEqual(first["labels"], LABELS)
+        self.assertEqual((first["model"], first["sample_rate"], first["dropped"]), ("pet_cgdnn", 2e6, 0))
+        self.assertAlmostEqual(first["top_prob"], float(probs[0].max()), places=6)
+        self.assertGreaterEqual(first["latency_ms"], 0.0)
+
+    def test_overlapping_hop_skips_windows_before_the_stream(self):
+        meta, _, _ = _run(self.x, modrec.classifier(self.path, hop=16))
+        self.assertEqual([m["window_start"] for m in meta], list(range(0, 64 * 20 - 64 + 1, 16)))
+
+    def test_nan_and_quiet_windows_are_skipped_and_counted(self):
+        x = self.x.copy()
+        x[3 * 64 + 5] = np.nan
+        x[5 * 64:6 * 64] *= 1e-4  # -80 dB: below the gate
+        cls = modrec.classifier(self.path, power_gate_db=-40, prob_output=True)
+        meta, probs, sink = _run(x, cls, prob_output=True)
+        starts = [m["window_start"] for m in meta]
+        self.assertNotIn(3 * 64, starts)
+        self.assertNotIn(5 * 64, starts)
+        self.assertEqual(len(meta), 18)
+        stats = cls.stats()
+        self.assertEqual((stats["nonfinite"], stats["gated"], stats["classified"]), (1, 1, 18))
+        stream = np.array(sink.data()).reshape(-1, 3)
+        self.assertEqual(len(stream), 20)
+        np.testing.assert_array_equal(stream[[3, 5]], 0)
+        np.testing.assert_allclose(np.delete(stream, [3, 5], axis=0), probs, atol=1e-7)
+
+    def test_realtime_mode_drops_and_counts_under_a_slow_model(self):
+        x = np.tile(self.x, 50)  # 1000 windows
+        cls = modrec.classifier(self.path, mode="realtime", max_batch=4)
+        fast = cls.windows.engine._predict
+        cls.windows.engine._predict = lambda w: (time.sleep(0.02), fast(w))[1]  # a deliberately slow model
+        start = time.time()
+        meta, _, _ = _run(x, cls)
+        self.assertLess(time.time() - start, 10.0)  # the flowgraph finished instead of waiting for the model
+        s = cls.stats()
+        self.assertGreater(s["dropped"], 0)
+        self.assertEqual(s["windows_in"], 1000)
+        self.assertEqual(s["classified"] + s["dropped"] + s["pending"], 1000)
+        self.assertLessEqual(s["pending"], cls.windows.engine.capacity)
+        dropped = [m["dropped"] for m in meta]
+        self.assertEqual(dropped, sorted(dropped))
+
+    def test_problems_fail_at_construction(self):
+        with self.assertRaisesRegex(BundleError, "no such bundle file"):
+            modrec.classifier(os.path.join(self.tmp.name, "absent.onnx"))
+        with self.assertRaisesRegex(ValueError, "mode must be"):
+            modrec.classifier(self.path, mode="fast")
+        any_length = _bundle(self.tmp.name, "gru2")
+        with self.assertRaisesRegex(ValueError, "set window"):
+            modrec.classifier(any_length)
+        self.assertIsNotNone(modrec.classifier(any_length, window=128))
+        import onnxruntime
+
+        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            with self.assertRaisesRegex(BundleError, "no CUDAExecutionProvider"):
+                modrec.classifier(self.path, device="cuda")
+
+
+if __name__ == "__main__":
+    gr_unittest.run(qa_classifier)
