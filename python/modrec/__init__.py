@@ -5,3 +5,12 @@ The blocks are thin adapters over the pure-Python core package `modrec_core`.
 from .modrec_python import *  # noqa: F401,F403  (C++ blocks: iq_framer)
 from .signal_source import signal_source  # noqa: E402
 from .classifier import classifier  # noqa: E402
+from .accuracy_monitor import accuracy_monitor  # noqa: E402
+from .results_logger import results_logger  # noqa: E402
+
+
+def probability_display(*args, **kwargs):
+    """The Qt probability display (imported on use: headless flowgraphs need no Qt)."""
+    from .probability_display import probability_display as display
+
+    return display(*args, **kwargs)

@@ -76,7 +76,7 @@ class window_classifier(gr.sync_block):
         self.gate = None if power_gate_db is None else 10.0 ** (power_gate_db / 10.0)
         self.labels = bundle.labels
         self.constant = {"labels": pmt.to_pmt(list(bundle.labels)), "model": pmt.intern(bundle.meta.model),
-                         "sample_rate": pmt.from_double(float(sample_rate))}
+                         "sample_rate": pmt.from_double(float(sample_rate)), "window_len": pmt.from_long(length)}
         self.label_symbols = [pmt.intern(x) for x in bundle.labels]
         self.counts = {"gated": 0, "nonfinite": 0}
         self.sticky = {}
