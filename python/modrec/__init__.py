@@ -11,6 +11,6 @@ from .results_logger import results_logger  # noqa: E402
 
 def probability_display(*args, **kwargs):
     """The Qt probability display (imported on use: headless flowgraphs need no Qt)."""
-    from .probability_display import probability_display as display
+    from .qt_display import probability_display as display
 
     return display(*args, **kwargs)

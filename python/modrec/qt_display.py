@@ -25,7 +25,11 @@ class probability_display(gr.basic_block, Qt.QWidget):
         self.setMinimumSize(360, 260)
         self.received.connect(self._update)  # Qt's queued connection: painting stays on the GUI thread
         self.message_port_register_in(pmt.intern("probs"))
-        self.set_msg_handler(pmt.intern("probs"), lambda msg: self.received.emit(*parse(msg)))
+        self.set_msg_handler(pmt.intern("probs"), self.handle)
+
+    def handle(self, msg):
+        """Message handler (scheduler thread): hand the window to the GUI thread."""
+        self.received.emit(*parse(msg))
 
     def top_class(self):
         return self.labels[int(np.argmax(self.probs))] if self.probs is not None else None
