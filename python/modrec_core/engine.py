@@ -24,7 +24,7 @@ class InferenceEngine:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
         self._predict, self._on_result = predict, on_result
         self.max_batch, self.mode = int(max_batch), mode
-        self.capacity = int(capacity or 4 * max_batch)
+        self.capacity = int(capacity or 2 * max_batch)  # realtime latency <= about 2 batches
         self._pending = collections.deque()  # (window, meta, submit time)
         self._cond = threading.Condition()
         self._busy = False
