@@ -43,6 +43,7 @@ class InferenceEngine:
             for window, meta in zip(windows, metas):
                 if self.mode == "blocking":
                     while len(self._pending) >= self.capacity and not self._error:
+                        self._cond.notify_all()  # the worker must hear of what is queued before we wait
                         self._cond.wait()
                     self._raise_worker_error()
                 elif len(self._pending) >= self.capacity:
