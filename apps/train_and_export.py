@@ -39,6 +39,8 @@ def parse(argv):
     ap.add_argument("--length", type=int, help="window length (synthesis or SigMF); default: the preset's")
     ap.add_argument("--train-per-class-snr", type=int, default=900, help="synthesized training examples per class, SNR and epoch")
     ap.add_argument("--eval-per-class-snr", type=int, default=100, help="synthesized val and test examples per class and SNR")
+    ap.add_argument("--eta", type=float, help="small-sample training: this share of the training set per class and "
+                                              "SNR, fixed for the whole run (SigNet Fig. 6)")
     ap.add_argument("--recipe", default="paper", choices=["paper", "onecycle"])
     for f in dataclasses.fields(training.Recipe):
         ap.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), help=f"recipe override ({f.name})")
@@ -58,9 +60,17 @@ def parse(argv):
 
 
 def load_data(args):
+    """TrainData for the run's source (and --eta)."""
+    if args.eta is not None and not 0 < args.eta <= 1:
+        raise SystemExit(f"--eta must be in (0, 1], got {args.eta}")
     if args.preset:
         return training.synthetic_data(args.preset, args.seed, args.train_per_class_snr, args.eval_per_class_snr,
-                                       args.length)
+                                       args.length, args.eta)
+    data = _file_data(args)
+    return training.small_sample(data, args.eta, args.seed) if args.eta else data
+
+
+def _file_data(args):
     if args.data:
         d = ds_io.read(args.data)
         return training.fixed_data(d, args.seed, d.meta.get("preset", "file"), d.meta.get("samples_per_symbol", "unknown"))
@@ -122,6 +132,9 @@ def main(argv=None):
     log = make_logger(args.out, rank)
     if os.path.exists(os.path.join(args.out, "checkpoint.pt")) and not args.resume:
         raise SystemExit(f"{args.out} already holds a checkpoint: add --resume to continue it, or pick another --out")
+    if rank == 0:
+        with open(os.path.join(args.out, "run.json"), "w") as f:
+            json.dump(vars(args), f, indent=1)
     data = load_data(args)
     rec = recipe(args)
     torch.manual_seed(args.seed)

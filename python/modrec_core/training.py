@@ -88,20 +88,37 @@ class TrainData:
         return b.iq(), b.labels
 
 
-def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, length=None):
-    """Fresh training examples every epoch from `seed`; fixed val and test sets from other seeds."""
+def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, length=None, eta=None):
+    """Fresh training examples every epoch from `seed`, or with `eta` (SigNet's small-sample
+    setting) one fixed training set of eta x train_per_class_snr per class and SNR; fixed val and
+    test sets from other seeds."""
     preset = get_preset(preset_name)
     if length:
         preset = preset.with_length(length)
     n_pairs = len(preset.classes) * len(preset.snr_levels)
 
-    def fixed(offset):
-        labels, snr = balanced_design(len(preset.classes), preset.snr_levels, eval_per_class_snr)
+    def fixed(offset, per_pair):
+        labels, snr = balanced_design(len(preset.classes), preset.snr_levels, per_pair)
         b = synthesize(preset, labels, snr, seed + offset)
         return Dataset(b.iq(), b.labels, b.snr_db, preset.labels)
 
-    return TrainData(preset.labels, preset.length, fixed(1_000_003), fixed(2_000_003), None, preset.name, seed,
-                     train_per_class_snr * n_pairs, {"preset": preset.name, "seed": seed, "samples_per_symbol": preset.sps})
+    train, per_epoch = None, train_per_class_snr * n_pairs
+    if eta is not None:
+        per_pair = max(1, round(eta * train_per_class_snr))
+        train, per_epoch = fixed(3_000_007, per_pair), per_pair * n_pairs
+    return TrainData(preset.labels, preset.length, fixed(1_000_003, eval_per_class_snr),
+                     fixed(2_000_003, eval_per_class_snr), train, preset.name, seed, per_epoch,
+                     {"preset": preset.name, "seed": seed, "samples_per_symbol": preset.sps})
+
+
+def small_sample(data, eta, seed):
+    """The same TrainData with a stratified eta share of its fixed training set per class and SNR."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0xE7A,))))
+    keys = data.train.labels * 1000 + np.nan_to_num(data.train.snr_db, nan=-999).astype(np.int64)
+    rows = [r for key in np.unique(keys) for r in
+            rng.permutation(np.flatnonzero(keys == key))[:max(1, round(eta * np.count_nonzero(keys == key)))]]
+    train = data.train.subset(np.sort(np.array(rows)))
+    return replace(data, train=train, per_epoch=len(train.labels))
 
 
 def fixed_data(ds, seed, preset="none", samples_per_symbol="unknown"):

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Evaluate an any-length bundle (the LSTMs, GRU2, MCLDNN, CLDNN) at window lengths other than
+the one it was trained on, as Rajendran et al. do: fresh synthesized test sets per length.
+
+    apps/eval_lengths.py --bundle models/lstm_ap_sig2019.onnx --lengths 128 256 512 1024
+"""
+import argparse
+import sys
+
+import numpy as np
+
+from modrec_core import evaluation
+from modrec_core.bundle import load_bundle
+from modrec_core.dataset import balanced_design
+from modrec_core.synthesis import get_preset, synthesize
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bundle", required=True)
+    ap.add_argument("--preset", default="sig2019")
+    ap.add_argument("--lengths", type=int, nargs="+", default=[128, 256, 512, 1024])
+    ap.add_argument("--per-class-snr", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=77)
+    args = ap.parse_args(argv)
+    bundle = load_bundle(args.bundle)
+    if bundle.meta.window_length != "any":
+        raise SystemExit(f"{args.bundle} takes only {bundle.meta.window_length}-sample windows; "
+                         f"other lengths need an any-length model (lstm_ap, lstm_fft, gru2, lstm2, mcldnn, cldnn)")
+    preset = get_preset(args.preset)
+    print("| window | accuracy | mean over SNR | peak |\n|---|---|---|---|")
+    for length in args.lengths:
+        p = preset.with_length(length)
+        labels, snr = balanced_design(len(p.classes), p.snr_levels, args.per_class_snr)
+        b = synthesize(p, labels, snr, args.seed)
+        probs = np.concatenate([bundle.predict(b.iq()[k:k + 256]) for k in range(0, len(labels), 256)])
+        rep = evaluation.report(probs, labels, snr, p.labels)
+        print(f"| {length} | {100 * rep['overall_accuracy']:.2f}% | {100 * rep['mean_accuracy_over_snr']:.2f}% | "
+              f"{100 * rep['peak_accuracy']:.2f}% ({rep['peak_snr_db']:g} dB) |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

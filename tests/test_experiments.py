@@ -1,0 +1,79 @@
+"""The papers' other experiments: small-sample training, pruning, int8 quantization, other lengths."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
+TINY = ["--preset", "sig2019", "--length", "64", "--train-per-class-snr", "10", "--eval-per-class-snr", "1",
+        "--epochs", "1", "--batch-size", "128", "--threads", "1"]
+
+
+def _app(name, *args):
+    return subprocess.run([sys.executable, str(ROOT / "apps" / name), *args], capture_output=True, text=True,
+                          env=ENV, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A tiny small-sample (eta) PET-CGDNN run and its bundle."""
+    out = tmp_path_factory.mktemp("run")
+    r = _app("train_and_export.py", "--model", "pet_cgdnn", *TINY, "--eta", "0.2", "--out", str(out / "run"),
+             "--bundle", str(out / "pet.onnx"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    return out
+
+
+def test_small_sample_training_uses_eta_of_the_set(run):
+    log = (run / "run" / "train.log").read_text()
+    assert "624 training examples per epoch" in log  # 0.2 x 10 per class and SNR x 12 x 26
+    assert json.loads((run / "run" / "run.json").read_text())["eta"] == 0.2
+
+
+def test_pruning_reaches_the_target_sparsity(run):
+    out = run / "prune.json"
+    r = _app("prune.py", "--run", str(run / "run"), "--sparsities", "0.5", "--steps", "4", "--batch-size", "64",
+             "--out", str(out))
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = json.loads(out.read_text())["rows"]
+    dense, pruned = rows[0]["nonzero"], rows[1]["nonzero"]
+    assert rows[1]["sparsity"] == 0.5 and 0.45 * dense < dense - pruned < 0.6 * dense  # weights are most parameters
+    assert "| 0.50 |" in r.stdout
+
+
+def test_int8_quantization_keeps_the_contract(run, tmp_path):
+    data = tmp_path / "d.h5"
+    r = _app("make_dataset.py", "--preset", "sig2019", "--per-class-snr", "5", "--seed", "2", "--out", str(data))
+    assert r.returncode == 0
+    bundle = tmp_path / "pet512.onnx"
+    subprocess.run([sys.executable, "-c", f"""
+import torch
+from modrec_core.bundle import export
+from modrec_core.models import build
+from modrec_core.synthesis import get_preset
+export(build('cnn2d', 12, 512).eval(), {str(bundle)!r}, get_preset('sig2019').labels)
+"""], check=True, env=ENV)
+    r = _app("quantize.py", "--bundle", str(bundle), "--data", str(data))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "| int8 weights |" in r.stdout
+    q = tmp_path / "pet512_int8.onnx"
+    assert q.stat().st_size < 0.5 * bundle.stat().st_size
+    from modrec_core.bundle import load_bundle
+
+    assert load_bundle(str(q)).meta.labels == load_bundle(str(bundle)).meta.labels
+
+
+def test_other_window_lengths(run, tmp_path):
+    r = _app("train_and_export.py", "--model", "gru2", *TINY, "--out", str(tmp_path / "g"), "--bundle",
+             str(tmp_path / "gru2.onnx"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = _app("eval_lengths.py", "--bundle", str(tmp_path / "gru2.onnx"), "--lengths", "64", "128",
+             "--per-class-snr", "1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "| 64 |" in r.stdout and "| 128 |" in r.stdout
+    fixed = _app("eval_lengths.py", "--bundle", str(run / "pet.onnx"))
+    assert fixed.returncode != 0 and "takes only 64-sample windows" in fixed.stderr
