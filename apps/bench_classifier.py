@@ -57,7 +57,7 @@ def samples(length, windows):
     return np.concatenate(chunks)[: length * windows]
 
 
-def run_block(path, x, threads, max_batch=256):
+def run_block(path, x, threads, max_batch=64):
     """(a): vector source -> classifier (blocking) -> message sink."""
     tb = gr.top_block()
     src = blocks.vector_source_c(x.tolist(), False)
@@ -107,7 +107,7 @@ class count_sink(gr.basic_block):
 def run_realtime(path, rate, seconds, threads):
     """signal_source -> throttle (rate) -> classifier (realtime) for `seconds`; RSS sampled each second."""
     tb = gr.top_block()
-    cls = modrec.classifier(path, mode="realtime", max_batch=256, threads=threads)
+    cls = modrec.classifier(path, mode="realtime", max_batch=64, threads=threads)
     sink = count_sink()
     src, throttle = modrec.signal_source(seed=4), blocks.throttle(gr.sizeof_gr_complex, rate)
     tb.connect(src, throttle, cls)  # (Python blocks must stay referenced while the flowgraph runs)

@@ -75,8 +75,13 @@ class window_classifier(gr.sync_block):
         self.lead = max(length - hop, 0)  # the framer's first windows start before the stream
         self.gate = None if power_gate_db is None else 10.0 ** (power_gate_db / 10.0)
         self.labels = bundle.labels
-        self.constant = {"labels": pmt.to_pmt(list(bundle.labels)), "model": pmt.intern(bundle.meta.model),
-                         "sample_rate": pmt.from_double(float(sample_rate)), "window_len": pmt.from_long(length)}
+        constant = {"labels": pmt.to_pmt(list(bundle.labels)), "model": pmt.intern(bundle.meta.model),
+                    "sample_rate": pmt.from_double(float(sample_rate)), "window_len": pmt.from_long(length)}
+        self.base_meta = pmt.make_dict()  # the per-model part of every message, built once
+        for key, value in constant.items():
+            self.base_meta = pmt.dict_add(self.base_meta, pmt.intern(key), value)
+        self.keys = {k: pmt.intern(k) for k in ("top_class", "top_prob", "window_start", "latency_ms", "dropped")}
+        self.port = pmt.intern("probs")
         self.label_symbols = [pmt.intern(x) for x in bundle.labels]
         self.counts = {"gated": 0, "nonfinite": 0}
         self.sticky = {}
@@ -129,19 +134,19 @@ class window_classifier(gr.sync_block):
 
     def _publish(self, probs, metas, latencies):
         dropped = pmt.from_uint64(self.engine.counters["dropped"])
-        for p, (index, start, tags), latency in zip(probs, metas, latencies):
-            top = int(np.argmax(p))
-            meta = pmt.make_dict()
+        keys = self.keys
+        tops = np.argmax(probs, axis=1)
+        probs = np.asarray(probs, np.float32)
+        for p, top, (index, start, tags), latency in zip(probs, tops, metas, latencies):
+            meta = self.base_meta
             for key, value in tags.items():
                 meta = pmt.dict_add(meta, pmt.intern(key), value)
-            for key, value in self.constant.items():
-                meta = pmt.dict_add(meta, pmt.intern(key), value)
-            meta = pmt.dict_add(meta, pmt.intern("top_class"), self.label_symbols[top])
-            meta = pmt.dict_add(meta, pmt.intern("top_prob"), pmt.from_double(float(p[top])))
-            meta = pmt.dict_add(meta, pmt.intern("window_start"), pmt.from_uint64(start))
-            meta = pmt.dict_add(meta, pmt.intern("latency_ms"), pmt.from_double(latency * 1e3))
-            meta = pmt.dict_add(meta, pmt.intern("dropped"), dropped)
-            self.message_port_pub(pmt.intern("probs"), pmt.cons(meta, pmt.init_f32vector(len(p), p.astype(np.float32))))
+            meta = pmt.dict_add(meta, keys["top_class"], self.label_symbols[top])
+            meta = pmt.dict_add(meta, keys["top_prob"], pmt.from_double(float(p[top])))
+            meta = pmt.dict_add(meta, keys["window_start"], pmt.from_uint64(start))
+            meta = pmt.dict_add(meta, keys["latency_ms"], pmt.from_double(latency * 1e3))
+            meta = pmt.dict_add(meta, keys["dropped"], dropped)
+            self.message_port_pub(self.port, pmt.cons(meta, pmt.init_f32vector(len(p), p)))
             if self.prob_output:
                 self.results[index] = p
 

@@ -219,6 +219,8 @@ def _load_onnx(path, device, threads):
     if threads:
         options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1
+    # onnxruntime's idle workers spin by default, taking CPU from GNU Radio's threads around them
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(proto.SerializeToString(), options, providers=providers)
     return Bundle(path, meta, "onnxruntime", lambda x: session.run([OUTPUT_NAME], {INPUT_NAME: x})[0])
 

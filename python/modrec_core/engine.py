@@ -15,7 +15,12 @@ LATENCY_HISTORY = 10000
 
 
 class InferenceEngine:
-    """Classifies submitted windows on a worker thread; results go to on_result(probs, metas, latencies)."""
+    """Classifies submitted windows on a worker thread; results go to on_result(probs, metas, latencies).
+
+    Windows are queued as whole submitted chunks (no Python work per window on the producer side);
+    the worker cuts batches of up to max_batch from the oldest chunks, and a second thread hands
+    results to on_result while the worker already runs the next batch.
+    """
 
     def __init__(self, predict, on_result, max_batch=64, mode="blocking", capacity=None):
         if mode not in MODES:
@@ -25,38 +30,55 @@ class InferenceEngine:
         self._predict, self._on_result = predict, on_result
         self.max_batch, self.mode = int(max_batch), mode
         self.capacity = int(capacity or 2 * max_batch)  # realtime latency <= about 2 batches
-        self._pending = collections.deque()  # (window, meta, submit time)
+        self._chunks = collections.deque()  # [windows, metas, submit time], oldest first
+        self._pending = 0  # windows in self._chunks
         self._cond = threading.Condition()
         self._busy = False
+        self._done = collections.deque()  # (probs, metas, latencies) waiting for on_result
+        self._publishing = False
         self._closed = False
         self._error = None
         self._latencies = collections.deque(maxlen=LATENCY_HISTORY)
         self.counters = {"windows_in": 0, "classified": 0, "dropped": 0, "batches": 0}
-        self._thread = threading.Thread(target=self._worker, name="modrec-inference", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._worker, name="modrec-inference", daemon=True),
+                         threading.Thread(target=self._publisher, name="modrec-results", daemon=True)]
+        for t in self._threads:
+            t.start()
 
     def submit(self, windows, metas):
         """Queue windows (N, 2, L) with one meta object each."""
+        n = len(windows)
+        if n == 0:
+            return
         now = time.perf_counter()
         with self._cond:
             self._raise_worker_error()
-            for window, meta in zip(windows, metas):
-                if self.mode == "blocking":
-                    while len(self._pending) >= self.capacity and not self._error:
-                        self._cond.notify_all()  # the worker must hear of what is queued before we wait
-                        self._cond.wait()
-                    self._raise_worker_error()
-                elif len(self._pending) >= self.capacity:
-                    self._pending.popleft()
-                    self.counters["dropped"] += 1
-                self._pending.append((window, meta, now))
-                self.counters["windows_in"] += 1
+            if self.mode == "blocking":
+                while self._pending and self._pending + n > max(self.capacity, n) and not self._error:
+                    self._cond.wait()
+                self._raise_worker_error()
+            self._chunks.append([windows, list(metas), now])
+            self._pending += n
+            self.counters["windows_in"] += n
+            if self.mode == "realtime":
+                self._drop_oldest(self._pending - self.capacity)
             self._cond.notify_all()
+
+    def _drop_oldest(self, excess):
+        while excess > 0:
+            chunk = self._chunks[0]
+            k = min(excess, len(chunk[1]))
+            chunk[0], chunk[1] = chunk[0][k:], chunk[1][k:]
+            if not chunk[1]:
+                self._chunks.popleft()
+            self._pending -= k
+            self.counters["dropped"] += k
+            excess -= k
 
     def flush(self):
         """Wait until every queued window is classified."""
         with self._cond:
-            while (self._pending or self._busy) and not self._error:
+            while (self._pending or self._busy or self._done or self._publishing) and not self._error:
                 self._cond.wait()
             self._raise_worker_error()
 
@@ -65,12 +87,13 @@ class InferenceEngine:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        self._thread.join()
+        for t in self._threads:
+            t.join()
 
     def stats(self):
         """Counters plus mean batch size and latency percentiles (ms) over recent windows."""
         with self._cond:
-            out = dict(self.counters, pending=len(self._pending))
+            out = dict(self.counters, pending=self._pending)
             lat = np.array(self._latencies) * 1e3
         out["mean_batch"] = out["classified"] / out["batches"] if out["batches"] else 0.0
         out["latency_p50_ms"] = float(np.percentile(lat, 50)) if lat.size else None
@@ -81,6 +104,22 @@ class InferenceEngine:
         if self._error:
             raise RuntimeError(f"inference worker failed: {self._error}") from self._error
 
+    def _take_batch(self):
+        """Up to max_batch of the oldest windows: (windows, metas, submit times)."""
+        parts, metas, times, room = [], [], [], self.max_batch
+        while self._chunks and room:
+            chunk = self._chunks[0]
+            k = min(room, len(chunk[1]))
+            parts.append(chunk[0][:k])
+            metas += chunk[1][:k]
+            times += [chunk[2]] * k
+            chunk[0], chunk[1] = chunk[0][k:], chunk[1][k:]
+            if not chunk[1]:
+                self._chunks.popleft()
+            room -= k
+        self._pending -= len(metas)
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts)), metas, times
+
     def _worker(self):
         while True:
             with self._cond:
@@ -88,23 +127,42 @@ class InferenceEngine:
                     self._cond.wait()
                 if self._closed:
                     return
-                n = min(self.max_batch, len(self._pending))
-                batch = [self._pending.popleft() for _ in range(n)]
+                windows, metas, times = self._take_batch()
                 self._busy = True
                 self._cond.notify_all()
             try:
-                probs = self._predict(np.stack([b[0] for b in batch]))
-                done = time.perf_counter()
-                latencies = [done - b[2] for b in batch]
-                self._on_result(probs, [b[1] for b in batch], latencies)
+                probs = self._predict(windows)
             except Exception as e:  # surfaced to the producer on its next submit/flush
-                with self._cond:
-                    self._error, self._busy = e, False
-                    self._cond.notify_all()
+                self._fail(e)
                 return
+            done = time.perf_counter()
             with self._cond:
                 self._busy = False
-                self.counters["classified"] += n
+                self._done.append((probs, metas, [done - t for t in times]))
+                self._cond.notify_all()
+
+    def _publisher(self):
+        while True:
+            with self._cond:
+                while not self._done and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                probs, metas, latencies = self._done.popleft()
+                self._publishing = True
+            try:
+                self._on_result(probs, metas, latencies)
+            except Exception as e:
+                self._fail(e)
+                return
+            with self._cond:
+                self._publishing = False
+                self.counters["classified"] += len(metas)
                 self.counters["batches"] += 1
                 self._latencies.extend(latencies)
                 self._cond.notify_all()
+
+    def _fail(self, error):
+        with self._cond:
+            self._error, self._busy, self._publishing = error, False, False
+            self._cond.notify_all()
