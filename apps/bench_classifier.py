@@ -132,6 +132,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--windows", type=int, default=4000, help="windows per throughput run")
     ap.add_argument("--realtime-seconds", type=float, default=60.0)
+    ap.add_argument("--repeats", type=int, default=3, help="throughput runs per figure (the median is printed)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         paths = {length: make_bundle(folder, length, args.threads) for length in (512, 128)}
@@ -143,15 +144,17 @@ def main(argv=None):
               f"{received} messages; latency p50 {stats['latency_p50_ms']:.0f} ms, p99 {stats['latency_p99_ms']:.0f} ms")
         marks = sorted({min(len(rss), m) for m in (5, len(rss) // 2, len(rss))})
         print("RSS (MB) at " + ", ".join(f"{m} s: {rss[m - 1]:.0f}" for m in marks))
+        print(f"medians of {args.repeats} interleaved runs")
         print(f"{'config':<10} {'(a) block win/s':>16} {'(b) naive win/s':>16} {'(c) ORT batch win/s':>20} "
               f"{'(a) M samples/s':>16} {'a/b':>6} {'a/c':>6}")
         for length, path in paths.items():
             x = samples(length, args.windows)
-            secs, stats = run_block(path, x, args.threads)
-            a = stats["classified"] / secs
-            secs_b, count_b = run_naive(path, x, length, args.threads)
-            b = count_b / secs_b
-            c = ceiling(path, x, length, args.threads)
+            runs = []
+            for _ in range(args.repeats):  # interleaved, so drift of a shared machine hits all three alike
+                secs, stats = run_block(path, x, args.threads)
+                secs_b, count_b = run_naive(path, x, length, args.threads)
+                runs.append((stats["classified"] / secs, count_b / secs_b, ceiling(path, x, length, args.threads)))
+            a, b, c = np.median(np.array(runs), axis=0)
             print(f"2x{length:<8} {a:>16,.0f} {b:>16,.0f} {c:>20,.0f} {a * length / 1e6:>16.3f} {a / b:>6.2f} {a / c:>6.2f}")
     return 0
 

@@ -104,7 +104,7 @@ class window_classifier(gr.sync_block):
         extra = self._tags(first, n)
         rows = np.flatnonzero(keep)
         metas = [(first + k, int(starts[k]), extra.get(k, {})) for k in rows]
-        self.engine.submit(windows[rows].reshape(len(rows), 2, self.length).copy(), metas)
+        self.engine.submit(windows[rows].reshape(len(rows), 2, self.length), metas)  # indexing copies
         if self.blocking:  # every result is out before the stream moves on, so none is lost at its end
             self.engine.flush()
         if self.prob_output:
