@@ -117,3 +117,12 @@ def test_wrong_window_shape_and_missing_cuda(exported):
 def test_export_refuses_label_count_mismatch(tmp_path):
     with pytest.raises(BundleError, match="3 labels for a model with 11 outputs"):
         export(build("gru2", 11, 128), str(tmp_path / "x.onnx"), ["a", "b", "c"])
+
+
+def test_large_inputs_run_in_chunks(exported):
+    model, path = exported["gru2"]
+    bundle = load_bundle(path)
+    x = np.random.default_rng(1).standard_normal((2500, 2, 128)).astype(np.float32)
+    whole = bundle.predict(x)
+    assert whole.shape == (2500, 11)
+    assert np.allclose(whole[2048:], bundle.predict(x[2048:]), atol=1e-6)

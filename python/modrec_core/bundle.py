@@ -118,9 +118,14 @@ class Bundle:
         """Class probabilities (B, C) for raw float32 windows (B, 2, L)."""
         return self.predict_normalized(normalize(self._checked(iq), self.meta.normalization))
 
-    def predict_normalized(self, iq):
-        """Class probabilities (B, C) for windows already normalized as meta.normalization says."""
-        return self._run(np.ascontiguousarray(self._checked(iq)))
+    def predict_normalized(self, iq, chunk=1024):
+        """Class probabilities (B, C) for windows already normalized as meta.normalization says.
+        Large inputs run `chunk` windows at a time (onnxruntime's recurrent kernels abort on
+        tensors past 2^31 elements)."""
+        iq = np.ascontiguousarray(self._checked(iq))
+        if len(iq) <= chunk:
+            return self._run(iq)
+        return np.concatenate([self._run(iq[k:k + chunk]) for k in range(0, len(iq), chunk)])
 
     def _checked(self, iq):
         iq = np.asarray(iq, np.float32)
