@@ -127,18 +127,24 @@ def _write_attrs(f, preset, seed):
     f.attrs["code_version"] = __version__
 
 
-def read(path, split=None):
-    """Load a file in the project's HDF5 format (optionally one split) into a Dataset."""
+def open_hdf5(path, required, layout):
+    """An open h5py File holding the `required` datasets, or a ValueError naming what is wrong."""
     import h5py
 
     try:
         f = h5py.File(path, "r")
     except OSError as e:
         raise ValueError(f"{path}: not a readable HDF5 file ({e})") from None
-    with f:
-        for name in ("iq", "label", "snr_db"):
-            if name not in f:
-                raise ValueError(f"{path}: missing dataset '{name}' (project HDF5 format, see docs/datasets.md)")
+    missing = [name for name in required if name not in f]
+    if missing:
+        f.close()
+        raise ValueError(f"{path}: missing dataset '{missing[0]}' ({layout})")
+    return f
+
+
+def read(path, split=None):
+    """Load a file in the project's HDF5 format (optionally one split) into a Dataset."""
+    with open_hdf5(path, ("iq", "label", "snr_db"), "project HDF5 format, see docs/datasets.md") as f:
         if "labels" not in f.attrs:
             raise ValueError(f"{path}: missing attribute 'labels' (JSON list of class names)")
         try:

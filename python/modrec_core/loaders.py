@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 
-from .dataset import Dataset
+from .dataset import Dataset, open_hdf5
 
 # RML2018.01a's classes in the order of its one-hot labels (the order users found to be right;
 # the classes.txt shipped with the set lists another order).
@@ -60,17 +60,8 @@ def load_rml2016(path):
 
 def load_rml2018(path, labels=None):
     """RML2018.01a HDF5: X (N, L, 2), Y one-hot (N, C), Z SNR (N, 1)."""
-    import h5py
-
     names = list(labels or RML2018_LABELS)
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        raise ValueError(f"{path}: not a readable HDF5 file ({e})") from None
-    with f:
-        for key in ("X", "Y", "Z"):
-            if key not in f:
-                raise ValueError(f"{path}: missing dataset '{key}' (RML2018 files have X, Y, Z)")
+    with open_hdf5(path, ("X", "Y", "Z"), "RML2018 files have X, Y, Z") as f:
         x, y, z = f["X"][:], f["Y"][:], f["Z"][:]
     if x.ndim != 3 or x.shape[2] != 2:
         raise ValueError(f"{path}: X must have shape (N, L, 2), has {x.shape}")
