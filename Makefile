@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMPS := .stamps
 PREFIX := /usr/local
 APT_PACKAGES := gnuradio-dev pybind11-dev cmake g++ python3-venv python3-h5py python3-scipy \
-                python3-tqdm python3-pytest
+                python3-tqdm python3-pytest python3-matplotlib python3-pyqt5 python3-yaml gr-osmosdr
 
 .PHONY: setup demo test build grc
 
