@@ -45,6 +45,8 @@ def parse(argv):
     for f in dataclasses.fields(training.Recipe):
         ap.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), help=f"recipe override ({f.name})")
     ap.add_argument("--normalization", help="override the model's declared input normalization")
+    ap.add_argument("--crop", type=int, help="any-length models: train on random crops of this many samples "
+                                             "(validation, test and the bundle use whole windows)")
     ap.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                     help="model constructor option, e.g. backbone=resnet18 or k=5")
     ap.add_argument("--seed", type=int, default=0)
@@ -141,7 +143,7 @@ def main(argv=None):
     model = build(args.model, len(data.label_names), data.length, **model_options(args.model_option)).to(device)
     norm = args.normalization or get_spec(args.model).normalization
     trainer = training.Trainer(model, data, rec, args.out, norm, device, rank, world,
-                               args.checkpoint_minutes * 60, log, tqdm)
+                               args.checkpoint_minutes * 60, log, tqdm, args.crop)
     if args.resume:
         trainer.resume()
     log(f"{args.model} on {data.meta['preset']}: {data.per_epoch} training examples per epoch, "

@@ -145,3 +145,16 @@ def test_evaluate_and_compare_clis(tmp_path):
     ev = subprocess.run([sys.executable, str(ROOT / "apps/compare.py"), str(tmp_path / "r/report/report.json"),
                          "--out", str(tmp_path / "cmp.png")], capture_output=True, text=True, env=ENV)
     assert ev.returncode == 0 and "| gru2 |" in ev.stdout and (tmp_path / "cmp.png").exists()
+
+
+def test_crop_training_for_any_length_models(tmp_path):
+    data = training.fixed_data(easy_dataset(60), seed=1)
+    recipe = training.Recipe(batch_size=32, epochs=1, schedule="onecycle", stop_patience=0)
+    seen = []
+    model = build("gru2", 3, 64)
+    model.register_forward_pre_hook(lambda m, args: seen.append(args[0].shape[2]))
+    trainer = training.Trainer(model, data, recipe, str(tmp_path), "maxmin", log=lambda *_: None, crop=32)
+    trainer.run()
+    assert 32 in seen and 64 in seen  # trained on crops, validated on whole windows
+    with pytest.raises(ValueError, match="any window length"):
+        training.Trainer(build("pet_cgdnn", 3, 64), data, recipe, str(tmp_path / "x"), "maxmin", crop=32)

@@ -162,7 +162,12 @@ class Trainer:
     """Runs epochs with checkpoints; rank 0 writes, every rank trains its share of each batch."""
 
     def __init__(self, model, data, recipe, out_dir, normalization, device="cpu", rank=0, world=1,
-                 checkpoint_seconds=300, log=print, progress=None):
+                 checkpoint_seconds=300, log=print, progress=None, crop=None):
+        if crop and not model.spec.any_length:
+            raise ValueError(f"--crop needs a model that takes any window length; {model.spec.name} does not")
+        if crop and not model.spec.min_length <= crop <= data.length:
+            raise ValueError(f"crop {crop} must lie between {model.spec.min_length} and the window length {data.length}")
+        self.crop = crop  # train on random crops of this length (validation and test use whole windows)
         self.model, self.data, self.recipe, self.out_dir = model, data, recipe, out_dir
         self.normalization, self.device, self.rank, self.world = normalization, device, rank, world
         self.checkpoint_seconds, self.log, self.progress = checkpoint_seconds, log, progress
@@ -234,6 +239,8 @@ class Trainer:
         while st.step < self.steps_per_epoch:
             t0 = time.monotonic()
             x, y = self.data.batch(st.epoch, st.step, r.batch_size)
+            if self.crop:
+                x = self._crop(x, st.epoch, st.step)
             loss, hits = self._train_step(x[self.rank::self.world], y[self.rank::self.world])
             st.step += 1
             st.examples += len(y)
@@ -249,6 +256,12 @@ class Trainer:
         if bar:
             bar.close()
         self._end_epoch(loss_sum / max(seen, 1), correct / max(seen, 1))
+
+    def _crop(self, x, epoch, step):
+        """One random `crop`-sample slice of every window, the same for a given (epoch, batch)."""
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.data.seed, spawn_key=(epoch, step, 7))))
+        start = rng.integers(0, x.shape[2] - self.crop + 1)
+        return x[:, :, start:start + self.crop]
 
     def _train_step(self, x, y):
         x = torch.from_numpy(normalize(x, self.normalization)).to(self.device)

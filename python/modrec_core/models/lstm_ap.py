@@ -2,6 +2,9 @@
 
 Parameters: 201,099 at 11 classes. The paper's 200,075 counts one bias vector per LSTM layer
 (Keras); PyTorch's nn.LSTM keeps two (input and recurrent), adding 4 x 128 per layer = 1,024.
+The amplitude is divided by its RMS, i.e. the paper's L2 normalization times sqrt(L): the same
+shape, but a scale that does not change with the window length, which matters because the
+model is trained on one length and used on others.
 """
 import torch
 from torch import nn
@@ -10,9 +13,9 @@ from .registry import AMRModel, ModelSpec, register
 
 
 def amplitude_phase(x):
-    """(B, 2, L) I/Q -> (B, L, 2): amplitude L2-normalized per window, phase in radians / pi."""
+    """(B, 2, L) I/Q -> (B, L, 2): amplitude over its RMS per window, phase in radians / pi."""
     amp = torch.sqrt(x[:, 0] ** 2 + x[:, 1] ** 2)
-    amp = amp / torch.sqrt(torch.sum(amp * amp, dim=1, keepdim=True) + 1e-12)
+    amp = amp / torch.sqrt(torch.mean(amp * amp, dim=1, keepdim=True) + 1e-12)
     phase = torch.atan2(x[:, 1], x[:, 0]) / torch.pi
     return torch.stack([amp, phase], dim=2)
 
