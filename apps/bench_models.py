@@ -83,8 +83,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
-    print(f"| model | config | params | MFLOP/window | ONNX MB | ORT b1 win/s | ORT b256 win/s | "
-          f"torch b1 win/s | torch b256 win/s | ORT b256 M samples/s |  (b256: batch 256 unless noted)")
+    print("| model | config | params | MFLOP/window | ONNX MB | ORT b1 win/s | ORT b256 win/s | "
+          "torch b1 win/s | torch b256 win/s | ORT b256 M samples/s |  (b256: batch 256 unless noted)")
     print("|---" * 10 + "|")
     with tempfile.TemporaryDirectory() as folder:
         for name in args.models:

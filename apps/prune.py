@@ -14,7 +14,6 @@ import os
 import sys
 import types
 
-import numpy as np
 import torch
 
 import train_and_export
@@ -103,5 +102,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    np.set_printoptions(precision=3)
     sys.exit(main())

@@ -5,7 +5,6 @@ A thin adapter: the C++ iq_framer cuts and normalizes windows as the bundle's me
 bounded queue, batching), and publishes each result on the `probs` port as
 cons(meta dict, f32vector of probabilities).
 """
-import math
 
 import numpy as np
 import pmt

@@ -5,7 +5,6 @@ The published count needs the LSTM to read 120-wide feature vectors: the referen
 reshapes its (1, L-8, 80) channels-last feature map straight to (80, L-8), so each of 80 "steps"
 mixes time and channels. We reproduce that reshape exactly, since the count says it is the model.
 """
-import torch
 from torch import nn
 
 from .registry import AMRModel, ModelSpec, register

@@ -1,7 +1,6 @@
 """1D-ResNet of SigNet's Table I (O'Shea et al.'s residual stacks): six stacks, each a linear
 1x1 Conv1D, two residual units of two Conv1D(k=3), and max-pooling by 2; then Dense(128), SELU,
 Dropout(0.3), Dense(C). 32 filters throughout. 89,611 parameters at 2x128 / 11 classes."""
-import torch
 from torch import nn
 from torch.nn import functional as F
 
