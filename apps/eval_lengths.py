@@ -7,8 +7,6 @@ the one it was trained on, as Rajendran et al. do: fresh synthesized test sets p
 import argparse
 import sys
 
-import numpy as np
-
 from modrec_core import evaluation
 from modrec_core.bundle import load_bundle
 from modrec_core.dataset import balanced_design
@@ -33,7 +31,7 @@ def main(argv=None):
         p = preset.with_length(length)
         labels, snr = balanced_design(len(p.classes), p.snr_levels, args.per_class_snr)
         b = synthesize(p, labels, snr, args.seed)
-        probs = np.concatenate([bundle.predict(b.iq()[k:k + 256]) for k in range(0, len(labels), 256)])
+        probs = bundle.predict(b.iq())
         rep = evaluation.report(probs, labels, snr, p.labels)
         print(f"| {length} | {100 * rep['overall_accuracy']:.2f}% | {100 * rep['mean_accuracy_over_snr']:.2f}% | "
               f"{100 * rep['peak_accuracy']:.2f}% ({rep['peak_snr_db']:g} dB) |")

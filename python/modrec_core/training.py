@@ -114,11 +114,9 @@ def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, l
 
 def small_sample(data, eta, seed):
     """The same TrainData with a stratified eta share of its fixed training set per class and SNR."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0xE7A,))))
-    keys = data.train.labels * 1000 + np.nan_to_num(data.train.snr_db, nan=-999).astype(np.int64)
-    rows = [r for key in np.unique(keys) for r in
-            rng.permutation(np.flatnonzero(keys == key))[:max(1, round(eta * np.count_nonzero(keys == key)))]]
-    train = data.train.subset(np.sort(np.array(rows)))
+    groups = _shuffled_strata(data.train.labels, data.train.snr_db, seed, 0xE7A)
+    rows = np.concatenate([g[:max(1, round(eta * len(g)))] for g in groups])
+    train = data.train.subset(np.sort(rows))
     return replace(data, train=train, per_epoch=len(train.labels))
 
 
@@ -132,15 +130,19 @@ def fixed_data(ds, seed, preset="none", samples_per_symbol="unknown"):
 
 
 def _stratified(labels, snr, seed):
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0x5717,))))
     split = np.zeros(len(labels), np.uint8)
-    keys = labels * 1000 + np.nan_to_num(snr, nan=-999).astype(np.int64)
-    for key in np.unique(keys):
-        rows = rng.permutation(np.flatnonzero(keys == key))
+    for rows in _shuffled_strata(labels, snr, seed, 0x5717):
         n = len(rows)
         split[rows[int(0.6 * n):int(0.8 * n)]] = 1
         split[rows[int(0.8 * n):]] = 2
     return split
+
+
+def _shuffled_strata(labels, snr, seed, purpose):
+    """Row indices of each (class, SNR) group, each group shuffled by (seed, purpose)."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(purpose,))))
+    keys = labels * 1000 + np.nan_to_num(snr, nan=-999).astype(np.int64)
+    return [rng.permutation(np.flatnonzero(keys == key)) for key in np.unique(keys)]
 
 
 @dataclass
