@@ -52,6 +52,8 @@ def parse(argv):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True, help="run folder: checkpoint, log, report")
     ap.add_argument("--resume", action="store_true", help="continue the run in --out")
+    ap.add_argument("--init-from", metavar="CHECKPOINT", help="start from the best weights in another run's "
+                    "checkpoint.pt (fine-tune, or continue under a new schedule)")
     ap.add_argument("--bundle", help="bundle path (default models/<model>_<preset>.onnx)")
     ap.add_argument("--report-dir", help="where report.json and plots go (default <out>/report)")
     ap.add_argument("--torchscript", action="store_true", help="also write a TorchScript .pt beside the bundle")
@@ -144,8 +146,9 @@ def main(argv=None):
     norm = args.normalization or get_spec(args.model).normalization
     trainer = training.Trainer(model, data, rec, args.out, norm, device, rank, world,
                                args.checkpoint_minutes * 60, log, tqdm, args.crop)
-    if args.resume:
-        trainer.resume()
+    resumed = args.resume and trainer.resume()
+    if args.init_from and not resumed:
+        trainer.init_from(args.init_from)
     log(f"{args.model} on {data.meta['preset']}: {data.per_epoch} training examples per epoch, "
         f"{len(data.val.labels)} val, {len(data.test.labels)} test; recipe {rec}; {world} process(es) on {device}")
     best = trainer.run()

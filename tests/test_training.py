@@ -70,6 +70,22 @@ def test_resume_after_a_kill_mid_epoch_gives_the_same_model(tmp_path):
         assert torch.equal(straight[k], final[k]), k
 
 
+def test_init_from_starts_a_new_schedule_from_the_best_weights(tmp_path):
+    data = training.fixed_data(easy_dataset(40), seed=2)
+    first = _trainer(data, tmp_path / "a", epochs=1)
+    best = first.run()
+    second = _trainer(data, tmp_path / "b")
+    second.init_from(str(tmp_path / "a" / "checkpoint.pt"))
+    for k in best:
+        assert torch.equal(second.model.state_dict()[k], best[k]), k
+    assert second.state.epoch == 0  # a fresh schedule, not a resume
+    with pytest.raises(ValueError, match="no such checkpoint"):
+        second.init_from(str(tmp_path / "missing.pt"))
+    other = training.Trainer(build("gru2", 3, 64), data, second.recipe, str(tmp_path / "c"), "maxmin", log=lambda *_: None)
+    with pytest.raises(ValueError, match="checkpoint is for pet_cgdnn, not gru2"):
+        other.init_from(str(tmp_path / "a" / "checkpoint.pt"))
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

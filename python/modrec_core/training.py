@@ -215,6 +215,19 @@ class Trainer:
                  f"best val acc {self.state.best_val_acc:.4f} (epoch {self.state.best_epoch})")
         return True
 
+    def init_from(self, path):
+        """Start from the best weights of another run's checkpoint (fine-tuning, or a new schedule)."""
+        if not os.path.exists(path):
+            raise ValueError(f"--init-from {path}: no such checkpoint")
+        ck = torch.load(path, map_location=self.device, weights_only=False)
+        if not isinstance(ck, dict) or "best_model" not in ck:
+            raise ValueError(f"--init-from {path}: not a checkpoint.pt written by train_and_export")
+        if ck["model_name"] != self.model.spec.name:
+            raise ValueError(f"--init-from {path}: checkpoint is for {ck['model_name']}, not {self.model.spec.name}")
+        self.model.load_state_dict(ck["best_model"])
+        self.best_state = copy.deepcopy(self.model.state_dict())
+        self.log(f"initialized from {path}: best weights of its epoch {ck['state']['best_epoch'] + 1}")
+
     def save(self):
         if self.rank:
             return
