@@ -59,6 +59,8 @@ def parse(argv):
     ap.add_argument("--torchscript", action="store_true", help="also write a TorchScript .pt beside the bundle")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast for training steps (CPUs with AMX/AVX512-BF16, "
+                    "recent GPUs); weights, validation and the exported bundle stay float32")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     return ap.parse_args(argv)
 
@@ -145,12 +147,13 @@ def main(argv=None):
     model = build(args.model, len(data.label_names), data.length, **model_options(args.model_option)).to(device)
     norm = args.normalization or get_spec(args.model).normalization
     trainer = training.Trainer(model, data, rec, args.out, norm, device, rank, world,
-                               args.checkpoint_minutes * 60, log, tqdm, args.crop)
+                               args.checkpoint_minutes * 60, log, tqdm, args.crop, args.bf16)
     resumed = args.resume and trainer.resume()
     if args.init_from and not resumed:
         trainer.init_from(args.init_from)
     log(f"{args.model} on {data.meta['preset']}: {data.per_epoch} training examples per epoch, "
-        f"{len(data.val.labels)} val, {len(data.test.labels)} test; recipe {rec}; {world} process(es) on {device}")
+        f"{len(data.val.labels)} val, {len(data.test.labels)} test; recipe {rec}; {world} process(es) on {device}"
+        f"{', bfloat16 autocast' if args.bf16 else ''}")
     best = trainer.run()
     if rank == 0:
         model.load_state_dict(best)

@@ -30,6 +30,19 @@ def test_signet_options_change_what_they_should():
     assert 23.3e6 < count_parameters(build("signet2", 12, 512)) < 23.6e6  # paper: 23.52 M
     with pytest.raises(ValueError, match="unknown backbone"):
         build("signet", 12, 128, backbone="resnet7")
+    with pytest.raises(ValueError, match="unknown backbone"):
+        build("signet2", 12, 128, backbone="resnet7")
+
+
+@pytest.mark.parametrize("width", [16, 64])
+def test_signet_width_scales_the_resnet18_backbone(width):
+    """ResNet18 with a 2-channel stem: 2724 w^2 + 248 w weights and BN, fc 8w x 12 + 12, S2M 2 x 3 x 3."""
+    expected = 2724 * width ** 2 + 248 * width + 8 * width * 12 + 12 + 18
+    model = build("signet", 12, 128, backbone="resnet18", width=width)
+    assert count_parameters(model) == expected
+    assert model(torch.zeros(2, 2, 128)).shape == (2, 12)
+    with pytest.raises(ValueError, match="positive channel count"):
+        build("signet", 12, 128, width=0)
 
 
 def _heavy_options(name, length):

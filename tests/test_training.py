@@ -29,15 +29,17 @@ def easy_dataset(n_per_class=600, length=64):
     return Dataset(b.iq(), np.repeat(np.arange(3), n_per_class), b.snr_db, names)
 
 
-def test_learning_happens_on_an_easy_subset(tmp_path):
+@pytest.mark.parametrize("bf16", [False, True], ids=["float32", "bf16-autocast"])
+def test_learning_happens_on_an_easy_subset(tmp_path, bf16):
     torch.manual_seed(0)
     data = training.fixed_data(easy_dataset(), seed=1)
     model = build("cnn2d", 3, 64)
     recipe = training.Recipe(lr=3e-3, batch_size=32, epochs=4, schedule="onecycle", stop_patience=0)
-    trainer = training.Trainer(model, data, recipe, str(tmp_path), "maxmin", log=lambda *_: None)
+    trainer = training.Trainer(model, data, recipe, str(tmp_path), "maxmin", log=lambda *_: None, bf16=bf16)
     model.load_state_dict(trainer.run())
     _, val_acc = trainer.validate()
     assert val_acc > 0.7  # chance is 1/3
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # autocast leaves the weights float32
     assert val_acc == pytest.approx(max(h["val_acc"] for h in trainer.state.history))  # the best epoch is kept
 
 

@@ -165,14 +165,15 @@ class Trainer:
     """Runs epochs with checkpoints; rank 0 writes, every rank trains its share of each batch."""
 
     def __init__(self, model, data, recipe, out_dir, normalization, device="cpu", rank=0, world=1,
-                 checkpoint_seconds=300, log=print, progress=None, crop=None):
+                 checkpoint_seconds=300, log=print, progress=None, crop=None, bf16=False):
         if crop and not model.spec.any_length:
             raise ValueError(f"--crop needs a model that takes any window length; {model.spec.name} does not")
         if crop and not model.spec.min_length <= crop <= data.length:
             raise ValueError(f"crop {crop} must lie between {model.spec.min_length} and the window length {data.length}")
         self.crop = crop  # train on random crops of this length (validation and test use whole windows)
+        self.bf16 = bf16  # bfloat16 autocast of training forward passes; weights, validation and export stay float32
         self.model, self.data, self.recipe, self.out_dir = model, data, recipe, out_dir
-        self.normalization, self.device, self.rank, self.world = normalization, device, rank, world
+        self.normalization, self.device, self.rank, self.world = normalization, torch.device(device), rank, world
         self.checkpoint_seconds, self.log, self.progress = checkpoint_seconds, log, progress
         torch.set_flush_denormal(True)  # denormal gradients through time make CPU RNN backward ~4x slower
         self.net = model
@@ -282,7 +283,8 @@ class Trainer:
     def _train_step(self, x, y):
         x = torch.from_numpy(normalize(x, self.normalization)).to(self.device)
         y = torch.from_numpy(np.asarray(y, np.int64)).to(self.device)
-        logits = self.net(x)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            logits = self.net(x).float()
         loss = nn.functional.cross_entropy(logits, y)
         total = loss + self.recipe.l1 * self.model.l1_penalty() if self.recipe.l1 else loss
         self.optimizer.zero_grad(set_to_none=True)

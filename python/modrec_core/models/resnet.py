@@ -56,10 +56,10 @@ def _downsample(c_in, c_out, stride, dims):
     return nn.Sequential(conv(c_in, c_out, 1, stride, bias=False), bn(c_out))
 
 
-def stem(c_in, dims):
-    """torchvision's stage 1: 7x7/2 convolution, BN, ReLU, 3x3/2 max-pooling; 64 channels out."""
+def stem(c_in, dims, width=64):
+    """torchvision's stage 1: 7x7/2 convolution, BN, ReLU, 3x3/2 max-pooling; `width` (64) channels out."""
     conv, bn, pool, _ = _ops(dims)
-    return nn.Sequential(conv(c_in, 64, 7, 2, 3, bias=False), bn(64), nn.ReLU(inplace=True), pool(3, 2, 1))
+    return nn.Sequential(conv(c_in, width, 7, 2, 3, bias=False), bn(width), nn.ReLU(inplace=True), pool(3, 2, 1))
 
 
 def stage(kind, c_in, width, blocks, stride, dims):
@@ -71,14 +71,22 @@ def stage(kind, c_in, width, blocks, stride, dims):
     return nn.Sequential(*layers), c
 
 
-def stages(name, c_in, first, dims):
-    """ResNet stages 2..5 (torchvision's layer1..layer4) from index `first` on; (modules, channels out)."""
+def layout(name):
+    """(block kind, blocks per stage) of a named backbone, or a clear error."""
     if name not in LAYOUTS:
         raise ValueError(f"unknown backbone {name!r}; known: {', '.join(LAYOUTS)}")
-    kind, counts = LAYOUTS[name]
+    return LAYOUTS[name]
+
+
+def stages(name, c_in, first, dims, width=64):
+    """ResNet stages 2..5 (torchvision's layer1..layer4) from index `first` on; (modules, channels out).
+    `width` is layer1's channel count (torchvision: 64), doubled at each later stage."""
+    kind, counts = layout(name)
+    if width < 1:
+        raise ValueError(f"backbone width must be a positive channel count, not {width}")
     mods, c = [], c_in
     for k in range(first, 4):
-        mod, c = stage(kind, c, 64 * 2 ** k, counts[k], 1 if k == 0 else 2, dims)
+        mod, c = stage(kind, c, width * 2 ** k, counts[k], 1 if k == 0 else 2, dims)
         mods.append(mod)
     return nn.Sequential(*mods), c
 
@@ -92,9 +100,3 @@ def init_weights(module):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
 
-
-def stage_channels(name, first):
-    """Channels a backbone's stage `first` (0 = layer1) takes in."""
-    kind, _ = LAYOUTS[name]
-    expansion = 1 if kind == "basic" else 4
-    return 64 if first == 0 else 64 * 2 ** (first - 1) * expansion

@@ -3,6 +3,7 @@ a 2-channel ResNet (ResNet50 by default, as in the paper) classifies it.
 
 S2M, per channel: S is the (L-k+1) x k matrix of sliding windows, F a trainable k x k filter,
 M = S F S^T. ResNet50 with a 2-channel stem and 12 outputs has 23,529,484 parameters; S2M adds 2 k^2.
+`width` narrows the backbone (the paper's is 64) where compute or bundle size demand it.
 """
 import torch
 from torch import nn
@@ -26,11 +27,11 @@ class S2M(nn.Module):
 
 @register(ModelSpec("signet", "signet-chen.txt", min_length=16))
 class SigNet(AMRModel):
-    def __init__(self, num_classes, length, backbone="resnet50", k=3):
+    def __init__(self, num_classes, length, backbone="resnet50", k=3, width=64):
         super().__init__(num_classes, length)
         self.s2m = S2M(2, k)
-        self.stem = resnet.stem(2, dims=2)
-        self.body, channels = resnet.stages(backbone, 64, 0, dims=2)
+        self.stem = resnet.stem(2, dims=2, width=width)
+        self.body, channels = resnet.stages(backbone, width, 0, dims=2, width=width)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(channels, num_classes)
         resnet.init_weights(self)
