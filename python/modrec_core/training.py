@@ -258,7 +258,7 @@ class Trainer:
             x, y = self.data.batch(st.epoch, st.step, r.batch_size)
             if self.crop:
                 x = self._crop(x, st.epoch, st.step)
-            loss, hits = self._train_step(x[self.rank::self.world], y[self.rank::self.world])
+            loss, hits = self.train_step(x[self.rank::self.world], y[self.rank::self.world])
             st.step += 1
             st.examples += len(y)
             st.seconds += time.monotonic() - t0
@@ -280,7 +280,8 @@ class Trainer:
         start = rng.integers(0, x.shape[2] - self.crop + 1)
         return x[:, :, start:start + self.crop]
 
-    def _train_step(self, x, y):
+    def train_step(self, x, y):
+        """One optimizer step on a batch (numpy iq, labels); returns (loss, correct predictions)."""
         x = torch.from_numpy(normalize(x, self.normalization)).to(self.device)
         y = torch.from_numpy(np.asarray(y, np.int64)).to(self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
