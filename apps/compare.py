@@ -35,7 +35,9 @@ def main(argv=None):
     for path in args.reports:
         with open(path) as f:
             rep = json.load(f)
-        named.append((rep.get("model") or os.path.basename(os.path.dirname(path)), rep))
+        preset = (rep.get("trained_on") or {}).get("preset")
+        name = rep.get("model") or os.path.basename(os.path.dirname(path))
+        named.append((f"{name} ({preset})" if preset else name, rep))
     print("| model | " + " | ".join(f"{c} dB" for c in COLUMNS) + " | average | peak | params | s/epoch |")
     print("|---" * (len(COLUMNS) + 5) + "|")
     for name, rep in named:

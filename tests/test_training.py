@@ -162,7 +162,7 @@ def test_evaluate_and_compare_clis(tmp_path):
     assert bad.returncode != 0 and "unknown to the bundle" in bad.stderr
     ev = subprocess.run([sys.executable, str(ROOT / "apps/compare.py"), str(tmp_path / "r/report/report.json"),
                          "--out", str(tmp_path / "cmp.png")], capture_output=True, text=True, env=ENV)
-    assert ev.returncode == 0 and "| gru2 |" in ev.stdout and (tmp_path / "cmp.png").exists()
+    assert ev.returncode == 0 and "| gru2 (sig2019) |" in ev.stdout and (tmp_path / "cmp.png").exists()
 
 
 def test_crop_training_for_any_length_models(tmp_path):
