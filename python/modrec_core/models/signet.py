@@ -21,7 +21,8 @@ class S2M(nn.Module):
         self.filters = nn.Parameter(torch.eye(k).repeat(channels, 1, 1) + 0.01 * torch.randn(channels, k, k))
 
     def forward(self, x):
-        s = x.unfold(2, self.k, 1)  # (B, C, L-k+1, k)
+        n = x.shape[2] - self.k + 1
+        s = torch.stack([x[:, :, j:j + n] for j in range(self.k)], dim=3)  # (B, C, L-k+1, k); exports with any L
         return s @ self.filters @ s.transpose(2, 3)
 
 

@@ -2,7 +2,8 @@
 I/Q, shortening the sequence 4x; S2M then turns each of the 256 feature channels into a square
 matrix, and stages 3-5 run in 2-D as in SigNet. Our reading of the figure: one trainable k x k
 S2M filter per feature channel, and the 1-D stages use kernel 7 (stem) and 3 where the 2-D net
-has 7x7 and 3x3. `width` narrows the backbone as in SigNet."""
+has 7x7 and 3x3. `width` narrows the backbone as in SigNet. Convolutions, S2M and global pooling
+take any window length, so one built model runs on windows of any length >= 32."""
 import torch
 from torch import nn
 
@@ -11,7 +12,7 @@ from .registry import AMRModel, ModelSpec, register
 from .signet import S2M
 
 
-@register(ModelSpec("signet2", "signet-chen.txt", min_length=32))
+@register(ModelSpec("signet2", "signet-chen.txt", any_length=True, min_length=32))
 class SigNet2(AMRModel):
     def __init__(self, num_classes, length, backbone="resnet50", k=3, width=64):
         super().__init__(num_classes, length)
