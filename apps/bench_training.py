@@ -16,7 +16,7 @@ from modrec_core.synthesis import get_preset, synthesize
 
 # (model, training window length, model options): the configurations trained for the shipped bundles.
 CONFIGS = [("pet_cgdnn", 512, {}), ("lstm_ap", 128, {}), ("mcldnn", 128, {}), ("se_jnnet", 512, {}),
-           ("signet2", 512, {"backbone": "resnet18", "width": 16})]
+           ("signet2", 256, {"backbone": "resnet18", "width": 16})]
 
 
 def batch(length, size, seed=0):
