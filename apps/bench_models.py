@@ -4,6 +4,7 @@ parameters, FLOPs per window, ONNX file size, and CPU throughput (windows/s and 
 samples/s) with onnxruntime and with PyTorch, at batch 1 and batch 256, on the given threads.
 
 Random weights: throughput does not depend on training. Prints a Markdown table.
+With --bundles, instead: onnxruntime windows/s of the given (shipped) bundles at their window length.
 """
 import argparse
 import os
@@ -17,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from modrec_core.bundle import export, load_bundle
 from modrec_core.models import build, count_parameters, list_models
+from modrec_core.synthesis import get_preset
 
 # (classes, length) each paper used; models without a paper of their own: RML2016.10a's 11 x 128.
 PAPER_CONFIG = {"cldnn": (24, 1024), "cnn": (11, 128)}
@@ -75,14 +77,39 @@ def measure(name, classes, length, threads, min_seconds, folder):
     return row
 
 
+def bundle_rates(path, threads, min_seconds):
+    """onnxruntime windows/s of one bundle at batch 1 and 256, at its window length (any-length
+    bundles: the window length of the preset they were trained on)."""
+    bundle = load_bundle(path, threads=threads)
+    meta = bundle.meta
+    length = get_preset(meta.training_preset).length if meta.window_length == "any" else meta.window_length
+    rates = []
+    for batch in (1, 256):
+        x = np.random.default_rng(0).standard_normal((batch, 2, length)).astype(np.float32)
+        rates.append(rate(lambda: bundle.predict(x), batch, min_seconds))
+    return length, len(meta.labels), rates
+
+
+def print_bundles(paths, threads, min_seconds):
+    print("| bundle | window | ORT b1 win/s | ORT b256 win/s | ORT b256 M samples/s |\n|---|---|---|---|---|")
+    for path in paths:
+        length, classes, (one, many) = bundle_rates(path, threads, min_seconds)
+        print(f"| {os.path.basename(path)} | 2x{length}/{classes} | {one:,.0f} | {many:,.0f} | {many * length / 1e6:.3f} |",
+              flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--min-seconds", type=float, default=1.0, help="time per throughput figure")
     ap.add_argument("--models", nargs="*", default=list_models())
+    ap.add_argument("--bundles", nargs="+", help="time these bundle files instead (e.g. models/*.onnx)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
+    if args.bundles:
+        print_bundles(args.bundles, args.threads, args.min_seconds)
+        return 0
     print("| model | config | params | MFLOP/window | ONNX MB | ORT b1 win/s | ORT b256 win/s | "
           "torch b1 win/s | torch b256 win/s | ORT b256 M samples/s |  (b256: batch 256 unless noted)")
     print("|---" * 10 + "|")

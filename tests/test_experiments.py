@@ -77,3 +77,12 @@ def test_other_window_lengths(run, tmp_path):
     assert "| 64 |" in r.stdout and "| 128 |" in r.stdout
     fixed = _app("eval_lengths.py", "--bundle", str(run / "pet.onnx"))
     assert fixed.returncode != 0 and "takes only 64-sample windows" in fixed.stderr
+
+
+def test_bench_models_times_shipped_bundles(run):
+    r = _app("bench_models.py", "--bundles", str(run / "pet.onnx"), "--threads", "1", "--min-seconds", "0.05")
+    assert r.returncode == 0, r.stderr[-2000:]
+    row = [line for line in r.stdout.splitlines() if line.startswith("| pet.onnx")]
+    assert len(row) == 1 and "| 2x64/12 |" in row[0]
+    rates = [float(cell.replace(",", "")) for cell in row[0].strip("|").split("|")[2:]]
+    assert all(rate > 0 for rate in rates)
