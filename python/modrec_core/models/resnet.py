@@ -56,8 +56,14 @@ def _downsample(c_in, c_out, stride, dims):
     return nn.Sequential(conv(c_in, c_out, 1, stride, bias=False), bn(c_out))
 
 
+def _check_width(width):
+    if width < 1:
+        raise ValueError(f"backbone width must be a positive channel count, not {width}")
+
+
 def stem(c_in, dims, width=64):
     """torchvision's stage 1: 7x7/2 convolution, BN, ReLU, 3x3/2 max-pooling; `width` (64) channels out."""
+    _check_width(width)
     conv, bn, pool, _ = _ops(dims)
     return nn.Sequential(conv(c_in, width, 7, 2, 3, bias=False), bn(width), nn.ReLU(inplace=True), pool(3, 2, 1))
 
@@ -82,8 +88,7 @@ def stages(name, c_in, first, dims, width=64):
     """ResNet stages 2..5 (torchvision's layer1..layer4) from index `first` on; (modules, channels out).
     `width` is layer1's channel count (torchvision: 64), doubled at each later stage."""
     kind, counts = layout(name)
-    if width < 1:
-        raise ValueError(f"backbone width must be a positive channel count, not {width}")
+    _check_width(width)
     mods, c = [], c_in
     for k in range(first, 4):
         mod, c = stage(kind, c, width * 2 ** k, counts[k], 1 if k == 0 else 2, dims)
