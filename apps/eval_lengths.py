@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Evaluate an any-length bundle (the LSTMs, GRU2, MCLDNN, CLDNN) at window lengths other than
+"""Evaluate an any-length bundle (the LSTMs, GRU2, MCLDNN, CLDNN, SigNet2.0) at window lengths other than
 the one it was trained on, as Rajendran et al. do: fresh synthesized test sets per length.
 
     apps/eval_lengths.py --bundle models/lstm_ap_sig2019.onnx --lengths 128 256 512 1024
@@ -24,7 +24,7 @@ def main(argv=None):
     bundle = load_bundle(args.bundle)
     if bundle.meta.window_length != "any":
         raise SystemExit(f"{args.bundle} takes only {bundle.meta.window_length}-sample windows; "
-                         f"other lengths need an any-length model (lstm_ap, lstm_fft, gru2, lstm2, mcldnn, cldnn)")
+                         f"other lengths need an any-length model (lstm_ap, lstm_fft, gru2, lstm2, mcldnn, cldnn, signet2)")
     preset = get_preset(args.preset)
     print("| window | accuracy | mean over SNR | peak |\n|---|---|---|---|")
     for length in args.lengths:
