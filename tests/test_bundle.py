@@ -46,6 +46,14 @@ def test_onnx_and_torchscript_match_eager(exported, name):
         assert np.abs(onnx_bundle.predict(x) - _eager_probs(model, x)).max() <= 1e-4
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch sees none)")
+def test_torchscript_bundle_on_cuda_matches_cpu(exported):
+    path = exported["mcldnn"][1][:-5] + ".pt"
+    x = np.random.default_rng(1).standard_normal((64, 2, 128)).astype(np.float32)
+    on_gpu = load_bundle(path, device="cuda")
+    assert np.abs(on_gpu.predict(x) - load_bundle(path).predict(x)).max() <= 1e-3
+
+
 def test_metadata_round_trip(exported):
     bundle = load_bundle(exported["pet_cgdnn"][1])
     meta = bundle.meta

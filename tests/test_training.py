@@ -72,6 +72,17 @@ def test_resume_after_a_kill_mid_epoch_gives_the_same_model(tmp_path):
         assert torch.equal(straight[k], final[k]), k
 
 
+def test_prefetched_batches_train_the_same_model(tmp_path):
+    data = training.fixed_data(easy_dataset(40), seed=2)
+    plain = _trainer(data, tmp_path / "a").run()
+    ahead = _trainer(data, tmp_path / "b")
+    ahead.prefetch = 2  # what a GPU run uses: batches made in threads while the step runs
+    prefetched = ahead.run()
+    assert ahead.state.examples == 2 * data.per_epoch
+    for k in plain:
+        assert torch.equal(plain[k], prefetched[k]), k
+
+
 def test_init_from_starts_a_new_schedule_from_the_best_weights(tmp_path):
     data = training.fixed_data(easy_dataset(40), seed=2)
     first = _trainer(data, tmp_path / "a", epochs=1)
@@ -139,6 +150,21 @@ def test_cuda_request_without_a_gpu_is_a_clear_error(tmp_path):
         pytest.skip("this machine has a GPU: the no-GPU error cannot be shown here")
     run = _train_cli("--model", "gru2", *TINY, "--out", str(tmp_path / "r"), "--device", "cuda")
     assert run.returncode != 0 and "no CUDA device" in run.stderr
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch sees none)")
+def test_cuda_training_learns_with_prefetched_batches(tmp_path):
+    torch.manual_seed(0)
+    data = training.fixed_data(easy_dataset(), seed=1)
+    recipe = training.Recipe(lr=3e-3, batch_size=32, epochs=4, schedule="onecycle", stop_patience=0)
+    trainer = training.Trainer(build("cnn2d", 3, 64).cuda(), data, recipe, str(tmp_path), "maxmin",
+                               device="cuda", log=lambda *_: None, bf16=True)
+    assert trainer.prefetch > 0
+    trainer.model.load_state_dict(trainer.run())
+    assert trainer.validate()[1] > 0.7  # chance is 1/3
+    run = _train_cli("--model", "gru2", *TINY, "--out", str(tmp_path / "r"), "--bundle", str(tmp_path / "b.onnx"),
+                     "--device", "cuda")
+    assert run.returncode == 0 and "on cuda:0" in run.stderr and (tmp_path / "b.onnx").exists()
 
 
 def test_evaluate_and_compare_clis(tmp_path):

@@ -8,6 +8,8 @@ import copy
 import math
 import os
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -175,6 +177,7 @@ class Trainer:
         self.model, self.data, self.recipe, self.out_dir = model, data, recipe, out_dir
         self.normalization, self.device, self.rank, self.world = normalization, torch.device(device), rank, world
         self.checkpoint_seconds, self.log, self.progress = checkpoint_seconds, log, progress
+        self.prefetch = 2 if self.device.type == "cuda" else 0  # threads making the next batches while the GPU trains
         torch.set_flush_denormal(True)  # denormal gradients through time make CPU RNN backward ~4x slower
         self.net = model
         if world > 1:
@@ -253,11 +256,8 @@ class Trainer:
         bar = self.progress(total=self.steps_per_epoch, initial=st.step, desc=f"epoch {st.epoch + 1}/{r.epochs}") \
             if self.progress and self.rank == 0 else None
         loss_sum, correct, seen = 0.0, 0, 0
-        while st.step < self.steps_per_epoch:
-            t0 = time.monotonic()
-            x, y = self.data.batch(st.epoch, st.step, r.batch_size)
-            if self.crop:
-                x = self._crop(x, st.epoch, st.step)
+        t0 = time.monotonic()
+        for x, y in self._batches(st.epoch, st.step):
             loss, hits = self.train_step(x[self.rank::self.world], y[self.rank::self.world])
             st.step += 1
             st.examples += len(y)
@@ -270,9 +270,31 @@ class Trainer:
             if time.monotonic() - last_save > self.checkpoint_seconds:
                 self.save()
                 last_save = time.monotonic()
+            t0 = time.monotonic()
         if bar:
             bar.close()
         self._end_epoch(loss_sum / max(seen, 1), correct / max(seen, 1))
+
+    def _batch(self, epoch, k):
+        """Training batch k of `epoch`, cropped when the run trains on crops."""
+        x, y = self.data.batch(epoch, k, self.recipe.batch_size)
+        return (self._crop(x, epoch, k), y) if self.crop else (x, y)
+
+    def _batches(self, epoch, first):
+        """The epoch's batches from `first` on; with `prefetch` threads the next ones are made meanwhile."""
+        if not self.prefetch:
+            yield from (self._batch(epoch, k) for k in range(first, self.steps_per_epoch))
+            return
+        with ThreadPoolExecutor(self.prefetch) as pool:
+            ahead = deque(pool.submit(self._batch, epoch, k)
+                          for k in range(first, min(first + self.prefetch, self.steps_per_epoch)))
+            k = first + len(ahead)
+            while ahead:
+                batch = ahead.popleft().result()
+                if k < self.steps_per_epoch:
+                    ahead.append(pool.submit(self._batch, epoch, k))
+                    k += 1
+                yield batch
 
     def _crop(self, x, epoch, step):
         """One random `crop`-sample slice of every window, the same for a given (epoch, batch)."""
