@@ -46,6 +46,14 @@ def test_onnx_and_torchscript_match_eager(exported, name):
         assert np.abs(onnx_bundle.predict(x) - _eager_probs(model, x)).max() <= 1e-4
 
 
+def test_torchscript_bundles_follow_the_input_device(exported):
+    """A device traced as a constant (nn.LSTM/GRU's default states) pins a TorchScript bundle to the CPU:
+    on a GPU it failed with 'hidden tensor at cpu'."""
+    pinned = [name for name, (_, path) in exported.items()
+              if 'value="cpu"' in str(torch.jit.load(path[:-5] + ".pt").inlined_graph)]
+    assert pinned == []
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch sees none)")
 def test_torchscript_bundle_on_cuda_matches_cpu(exported):
     path = exported["mcldnn"][1][:-5] + ".pt"

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from .cnn import WIDTHS, conv_stack
+from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
@@ -19,5 +20,5 @@ class CLDNN(AMRModel):
     def forward(self, x):
         self.check_input(x)
         y = self.features(x.unsqueeze(1))  # (B, 64, 2, L / 16)
-        _, (h, _) = self.lstm(torch.flatten(y, 1, 2).transpose(1, 2))
+        _, (h, _) = run_rnn(self.lstm, torch.flatten(y, 1, 2).transpose(1, 2))
         return self.dense(h[-1])

@@ -7,6 +7,7 @@ mixes time and channels. We reproduce that reshape exactly, since the count says
 """
 from torch import nn
 
+from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
@@ -26,5 +27,5 @@ class CLDNN2(AMRModel):
         self.check_input(x)
         y = self.features(x.unsqueeze(1))  # (B, 80, 1, L - 8)
         y = y.permute(0, 2, 3, 1).reshape(x.shape[0], 80, self.length - 8)  # Keras' channels-last reshape
-        _, (h, _) = self.lstm(y)
+        _, (h, _) = run_rnn(self.lstm, y)
         return self.dense(h[-1])

@@ -2,6 +2,7 @@
 parameters at 11 classes (PyTorch's two GRU bias vectors, as Keras' reset_after GRU)."""
 from torch import nn
 
+from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
@@ -14,5 +15,5 @@ class GRU2(AMRModel):
 
     def forward(self, x):
         self.check_input(x)
-        _, h = self.gru(x.transpose(1, 2))
+        _, h = run_rnn(self.gru, x.transpose(1, 2))
         return self.out(h[-1])

@@ -19,3 +19,10 @@ class PadSame2d(nn.Module):
 def conv_same(c_in, c_out, kernel):
     """A Conv2d with Keras-style 'same' padding, as one module."""
     return nn.Sequential(PadSame2d(kernel), nn.Conv2d(c_in, c_out, kernel))
+
+
+def run_rnn(rnn, seq):
+    """`rnn(seq)` for a batch-first LSTM or GRU, with zero initial states made from `seq`: nn.LSTM/GRU's
+    own default states are traced as CPU constants, so a TorchScript bundle would then run on the CPU only."""
+    h0 = seq.new_zeros((rnn.num_layers, seq.shape[0], rnn.hidden_size))
+    return rnn(seq, (h0, h0) if isinstance(rnn, nn.LSTM) else h0)

@@ -5,6 +5,7 @@ the layers Table I names: 117,963 parameters at 11 classes.)
 """
 from torch import nn
 
+from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
@@ -18,6 +19,6 @@ class LSTM2(AMRModel):
 
     def forward(self, x):
         self.check_input(x)
-        y, _ = self.lstm1(x.transpose(1, 2))
-        _, (h, _) = self.lstm2(y)
+        y, _ = run_rnn(self.lstm1, x.transpose(1, 2))
+        _, (h, _) = run_rnn(self.lstm2, y)
         return self.out(h[-1])

@@ -9,6 +9,7 @@ model is trained on one length and used on others.
 import torch
 from torch import nn
 
+from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
@@ -29,5 +30,5 @@ class LSTMAmpPhase(AMRModel):
 
     def forward(self, x):
         self.check_input(x)
-        _, (h, _) = self.lstm(amplitude_phase(x))
+        _, (h, _) = run_rnn(self.lstm, amplitude_phase(x))
         return self.out(h[-1])

@@ -6,6 +6,7 @@ gives 64 bins, L2-normalized) is read as a 64-step sequence of one feature by tw
 import torch
 from torch import nn
 
+from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 BINS = 64
@@ -38,5 +39,5 @@ class LSTMFFT(AMRModel):
         self.check_input(x)
         if x.shape[2] < BINS:
             raise ValueError(f"lstm_fft needs windows of at least {BINS} samples, got {x.shape[2]}")
-        _, (h, _) = self.lstm(averaged_magnitude_spectrum(x))
+        _, (h, _) = run_rnn(self.lstm, averaged_magnitude_spectrum(x))
         return self.out(h[-1])

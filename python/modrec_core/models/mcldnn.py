@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .layers import conv_same
+from .layers import conv_same, run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
@@ -30,5 +30,5 @@ class MCLDNN(AMRModel):
         q = F.relu(self.conv_q(F.pad(x[:, 1:], causal)))
         pair = F.relu(self.conv_pair(torch.stack([i, q], dim=2)))  # (B, 50, 2, L)
         y = F.relu(self.conv_fuse(torch.cat([iq, pair], dim=1)))  # (B, 100, 1, L - 4)
-        _, (h, _) = self.lstm(y.squeeze(2).transpose(1, 2))
+        _, (h, _) = run_rnn(self.lstm, y.squeeze(2).transpose(1, 2))
         return self.dense(h[-1])

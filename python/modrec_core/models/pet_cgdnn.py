@@ -3,6 +3,7 @@ a CNN + GRU. 71,871 parameters at 2x128 / 11 classes, 75,340 at 2x1024 / 24 clas
 import torch
 from torch import nn
 
+from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
@@ -28,5 +29,5 @@ class PETCGDNN(AMRModel):
         phi = self.phase(x.flatten(1))
         y = rotate_iq(x, phi).unsqueeze(1)  # (B, 1, 2, L)
         y = torch.relu(self.conv2(torch.relu(self.conv1(y))))  # (B, 25, 1, L - 11)
-        _, h = self.gru(y.squeeze(2).transpose(1, 2))
+        _, h = run_rnn(self.gru, y.squeeze(2).transpose(1, 2))
         return self.out(h[-1])

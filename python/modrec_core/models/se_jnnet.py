@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 DENSE_BLOCKS = ((3, 48), (2, 34))  # (layers, growth) of g() in DownScale Flow Blocks 1 and 2
@@ -184,8 +185,8 @@ class SEJNNet(AMRModel):
         y = self.pcb(self.flow(x)).transpose(1, 2).unsqueeze(1)  # (B, 1, L, 2): time rows, I/Q columns
         y = self.swm1(F.relu(self.conv1(y)))
         y = self.swm2(F.relu(self.conv2(y)))  # (B, 32, L - 7, 1)
-        seq, _ = self.gru1(y.squeeze(3).transpose(1, 2))
-        _, h = self.gru2(seq)
+        seq, _ = run_rnn(self.gru1, y.squeeze(3).transpose(1, 2))
+        _, h = run_rnn(self.gru2, seq)
         return self.out(h[-1])
 
     def l1_penalty(self):
