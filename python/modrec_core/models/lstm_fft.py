@@ -16,7 +16,7 @@ def averaged_magnitude_spectrum(x):
     """(B, 2, L) -> (B, 64, 1): |FFT| of consecutive 64-sample slices, averaged, L2-normalized."""
     b, _, n = x.shape
     slices = x[:, :, : (n // BINS) * BINS].reshape(b, 2, n // BINS, BINS)
-    k = torch.arange(BINS, dtype=x.dtype, device=x.device)
+    k = x.new_ones(BINS).cumsum(0) - 1  # 0..63 on x's device, not traced as a CPU constant
     angle = 2 * torch.pi * torch.outer(k, k) / BINS  # DFT as a matmul: exports to any ONNX runtime
     cos, sin = torch.cos(angle), torch.sin(angle)
     i, q = slices[:, 0], slices[:, 1]
