@@ -25,7 +25,8 @@ class classifier(gr.hier_block2):
     error where there is none); hop: samples between windows (0: the window length); mode:
     "blocking" (every window classified) or "realtime" (oldest pending windows dropped and
     counted under overload); max_batch: windows per model call; power_gate_db: windows whose mean
-    power (dBFS) is below are skipped and counted (None: no gate); prob_output: also stream one
+    power (dBFS) is below are skipped and counted (None: no gate; windows of zeros or with NaN/inf
+    are always skipped and counted); prob_output: also stream one
     probability vector per window (zeros for skipped windows; the block then waits for the
     model); sample_rate: reported in messages; window: needed only for bundles of any length.
     """
@@ -58,7 +59,7 @@ class classifier(gr.hier_block2):
             self.connect(self.windows, self)
 
     def stats(self):
-        """Counters: windows in, classified, dropped, gated, non-finite, batches, latency p50/p99."""
+        """Counters: windows in, classified, dropped, gated, non-finite, silent, batches, latency p50/p99."""
         return self.windows.stats()
 
 
@@ -82,7 +83,7 @@ class window_classifier(gr.sync_block):
         self.keys = {k: pmt.intern(k) for k in ("top_class", "top_prob", "window_start", "latency_ms", "dropped")}
         self.port = pmt.intern("probs")
         self.label_symbols = [pmt.intern(x) for x in bundle.labels]
-        self.counts = {"gated": 0, "nonfinite": 0}
+        self.counts = {"gated": 0, "nonfinite": 0, "silent": 0}
         self.sticky = {}
         self.results = {}
         self.engine = InferenceEngine(bundle.predict_normalized, self._publish, max_batch, mode)
@@ -96,6 +97,9 @@ class window_classifier(gr.sync_block):
         finite = np.isfinite(windows).all(axis=1) & np.isfinite(power)
         self.counts["nonfinite"] += int(np.count_nonzero(~finite & (starts >= 0)))
         keep = finite & (starts >= 0)
+        silent = keep & (power <= 0)  # all-zero samples: no signal for the model to name
+        self.counts["silent"] += int(np.count_nonzero(silent))
+        keep &= ~silent
         if self.gate is not None:
             loud = power >= self.gate
             self.counts["gated"] += int(np.count_nonzero(keep & ~loud))

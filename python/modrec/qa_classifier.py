@@ -73,22 +73,32 @@ class qa_classifier(gr_unittest.TestCase):
         meta, _, _ = _run(self.x, modrec.classifier(self.path, hop=16))
         self.assertEqual([m["window_start"] for m in meta], list(range(0, 64 * 20 - 64 + 1, 16)))
 
-    def test_nan_and_quiet_windows_are_skipped_and_counted(self):
+    def test_nan_quiet_and_silent_windows_are_skipped_and_counted(self):
         x = self.x.copy()
         x[3 * 64 + 5] = np.nan
         x[5 * 64:6 * 64] *= 1e-4  # -80 dB: below the gate
+        x[7 * 64:8 * 64] = 0  # digital silence: skipped with or without a gate
         cls = modrec.classifier(self.path, power_gate_db=-40, prob_output=True)
         meta, probs, sink = _run(x, cls, prob_output=True)
         starts = [m["window_start"] for m in meta]
         self.assertNotIn(3 * 64, starts)
         self.assertNotIn(5 * 64, starts)
-        self.assertEqual(len(meta), 18)
+        self.assertNotIn(7 * 64, starts)
+        self.assertEqual(len(meta), 17)
         stats = cls.stats()
-        self.assertEqual((stats["nonfinite"], stats["gated"], stats["classified"]), (1, 1, 18))
+        self.assertEqual((stats["nonfinite"], stats["gated"], stats["silent"], stats["classified"]), (1, 1, 1, 17))
         stream = np.array(sink.data()).reshape(-1, 3)
         self.assertEqual(len(stream), 20)
-        np.testing.assert_array_equal(stream[[3, 5]], 0)
-        np.testing.assert_allclose(np.delete(stream, [3, 5], axis=0), probs, atol=1e-7)
+        np.testing.assert_array_equal(stream[[3, 5, 7]], 0)
+        np.testing.assert_allclose(np.delete(stream, [3, 5, 7], axis=0), probs, atol=1e-7)
+
+    def test_silent_windows_are_skipped_without_a_gate(self):
+        x = self.x.copy()
+        x[2 * 64:4 * 64] = 0
+        cls = modrec.classifier(self.path)
+        meta, _, _ = _run(x, cls)
+        self.assertEqual([m["window_start"] for m in meta], [k * 64 for k in range(20) if k not in (2, 3)])
+        self.assertEqual((cls.stats()["silent"], cls.stats()["classified"]), (2, 18))
 
     def test_realtime_mode_drops_and_counts_under_a_slow_model(self):
         x = np.tile(self.x, 50)  # 1000 windows
