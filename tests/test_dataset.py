@@ -67,7 +67,7 @@ def test_missing_dataset_is_named(tmp_path):
         dataset.read(str(path))
 
 
-def test_corrupt_and_nan_files_are_refused(tmp_path, small_file):
+def test_corrupt_nan_and_silent_files_are_refused(tmp_path, small_file):
     truncated = tmp_path / "cut.h5"
     truncated.write_bytes(small_file.read_bytes()[:4096])
     with pytest.raises(ValueError, match="not a readable HDF5 file"):
@@ -79,12 +79,19 @@ def test_corrupt_and_nan_files_are_refused(tmp_path, small_file):
         f.attrs["labels"] = json.dumps(["A"])
     with pytest.raises(ValueError, match="NaN"):
         dataset.read(str(nan))
+    silent = tmp_path / "silent.h5"
+    with h5py.File(silent, "w") as f:
+        f["iq"] = np.ones((3, 2, 8), np.float32) * np.array([1, 0, 1], np.float32)[:, None, None]
+        f["label"], f["snr_db"] = np.zeros(3, np.int64), np.zeros(3, np.float32)
+        f.attrs["labels"] = json.dumps(["A"])
+    with pytest.raises(ValueError, match="all zeros .* first at row 1"):
+        dataset.read(str(silent))
 
 
 def test_split_request_without_split_is_an_error(tmp_path):
     path = tmp_path / "nosplit.h5"
     with h5py.File(path, "w") as f:
-        f["iq"] = np.zeros((2, 2, 8), np.float32)
+        f["iq"] = np.ones((2, 2, 8), np.float32)
         f["label"], f["snr_db"] = np.zeros(2, np.int64), np.zeros(2, np.float32)
         f.attrs["labels"] = json.dumps(["A"])
     assert dataset.read(str(path)).part("test").iq.shape == (2, 2, 8)  # no split: the whole file

@@ -117,6 +117,13 @@ def test_sigmf_errors(tmp_path):
         loaders.load_sigmf(str(tmp_path / "junk.sigmf-meta"), length=64)
 
 
+def test_silent_windows_are_refused_with_their_row(tmp_path):
+    x = np.random.default_rng(0).normal(size=(3, 2, 16)).astype(np.float32)
+    x[2] = 0
+    with pytest.raises(ValueError, match="1 window\\(s\\) of all zeros .* first at row 2"):
+        loaders.load_rml2016(_rml2016(tmp_path, {("BPSK", 0): x}))
+
+
 def test_maxmin_normalization_maps_each_channel_to_unit_range():
     iq = np.random.default_rng(3).standard_normal((4, 2, 64)).astype(np.float32) * 7
     out = normalize(iq, "maxmin")

@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 
-from .dataset import Dataset, open_hdf5
+from .dataset import Dataset, check_samples, open_hdf5
 
 # RML2018.01a's classes in the order of its one-hot labels (the order users found to be right;
 # the classes.txt shipped with the set lists another order).
@@ -55,7 +55,7 @@ def load_rml2016(path):
     iq = np.concatenate([data[k] for k in keys]).astype(np.float32)
     labels = np.concatenate([np.full(len(data[k]), names.index(_text(k[0]))) for k in keys])
     snr = np.concatenate([np.full(len(data[k]), float(k[1]), np.float32) for k in keys])
-    return _finite(Dataset(iq, labels.astype(np.int64), snr, names, meta={"source": "rml2016"}), path)
+    return _checked(Dataset(iq, labels.astype(np.int64), snr, names, meta={"source": "rml2016"}), path)
 
 
 def load_rml2018(path, labels=None):
@@ -72,7 +72,7 @@ def load_rml2018(path, labels=None):
     iq = np.ascontiguousarray(x.transpose(0, 2, 1), np.float32)
     ds = Dataset(iq, np.argmax(y, axis=1).astype(np.int64), np.asarray(z, np.float32).reshape(-1), names,
                  meta={"source": "rml2018"})
-    return _finite(ds, path)
+    return _checked(ds, path)
 
 
 _SIGMF_TYPES = {"cf32_le": ("<f4", 1.0), "ci16_le": ("<i2", 32768.0), "ci8": ("i1", 128.0),
@@ -109,7 +109,7 @@ def load_sigmf(path, length, label_field="core:label", labels=None):
     iq = np.stack([x.real, x.imag], axis=1).astype(np.float32)
     ds = Dataset(iq, np.array([names.index(c) for c in classes], np.int64), np.array(snrs, np.float32), names,
                  meta={"source": "sigmf"})
-    return _finite(ds, path)
+    return _checked(ds, path)
 
 
 def _sigmf_metas(path):
@@ -151,7 +151,6 @@ def _text(s):
     return s.decode() if isinstance(s, bytes) else str(s)
 
 
-def _finite(ds, path):
-    if not np.all(np.isfinite(ds.iq)):
-        raise ValueError(f"{path}: contains NaN or infinite samples")
+def _checked(ds, path):
+    check_samples(ds.iq, path)
     return ds
