@@ -118,6 +118,19 @@ def test_truncated_missing_and_foreign_files(exported, tmp_path):
         load_bundle(str(tmp_path / "junk.pt"))
 
 
+def test_nan_and_silent_windows_are_refused_by_row(exported):
+    bundle = load_bundle(exported["pet_cgdnn"][1])
+    x = np.random.default_rng(1).normal(size=(4, 2, 128)).astype(np.float32)
+    nan, silent = x.copy(), x.copy()
+    nan[1, 0, 7] = np.nan
+    silent[3] = 0
+    with pytest.raises(ValueError, match="NaN"):
+        bundle.predict(nan)
+    with pytest.raises(ValueError, match="all zeros .* first at row 3"):
+        bundle.predict(silent)
+    assert bundle.predict(x).shape == (4, len(bundle.labels))
+
+
 def test_wrong_window_shape_and_missing_cuda(exported):
     bundle = load_bundle(exported["pet_cgdnn"][1])
     with pytest.raises(ValueError, match=r"\(B, 2, 128\)"):

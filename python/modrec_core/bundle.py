@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__
+from .dataset import check_samples
 from .normalize import NORMALIZATIONS, normalize
 
 FORMAT = "modrec-bundle/1"
@@ -115,8 +116,10 @@ class Bundle:
         return self.meta.labels
 
     def predict(self, iq):
-        """Class probabilities (B, C) for raw float32 windows (B, 2, L)."""
-        return self.predict_normalized(normalize(self._checked(iq), self.meta.normalization))
+        """Class probabilities (B, C) for raw float32 windows (B, 2, L); NaN or silent windows are refused."""
+        iq = self._checked(iq)
+        check_samples(iq, f"{self.path}: input")
+        return self.predict_normalized(normalize(iq, self.meta.normalization))
 
     def predict_normalized(self, iq, chunk=1024):
         """Class probabilities (B, C) for windows already normalized as meta.normalization says.
