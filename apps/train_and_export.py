@@ -168,8 +168,12 @@ def main(argv=None):
 
 
 def finish(args, model, data, state, norm, log):
-    """Export, evaluate the exported bundle on the test split, export again with the scores."""
+    """Recalibrate BatchNorm statistics, export, evaluate the exported bundle on the test split,
+    export again with the scores."""
     preset = data.meta["preset"]
+    layers = training.recalibrate_batchnorm(model, data, norm, state.epoch)
+    if layers:
+        log(f"BatchNorm statistics of {layers} layers recalibrated on training windows of epoch {state.epoch + 1}")
     path = args.bundle or os.path.join(ROOT, "models", f"{args.model}_{preset}.onnx")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     trained_on = dict(data.meta)

@@ -202,3 +202,37 @@ def test_crop_training_for_any_length_models(tmp_path):
     assert 32 in seen and 64 in seen  # trained on crops, validated on whole windows
     with pytest.raises(ValueError, match="any window length"):
         training.Trainer(build("pet_cgdnn", 3, 64), data, recipe, str(tmp_path / "x"), "maxmin", crop=32)
+
+
+def test_batchnorm_recalibration_sets_exact_statistics_of_fresh_windows():
+    data = training.synthetic_data("sig2019", 3, 2, 1, length=64)
+    torch.manual_seed(0)
+    model = build("signet2", 12, 64, backbone="resnet18", width=4).eval()
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for bn in bns:
+        bn.running_mean.fill_(5.0)  # stale statistics the recalibration must replace
+    seen = []
+    bns[0].register_forward_hook(lambda m, args, out: seen.append(args[0].detach()))
+    layers = training.recalibrate_batchnorm(model, data, "maxmin", epoch=4, examples=512, batch_size=256)
+    assert layers == len(bns) > 1
+    inputs = torch.cat(seen)  # the stem's first BatchNorm (1-D): its input does not depend on any statistics
+    assert inputs.shape[0] == 512
+    assert torch.allclose(bns[0].running_mean, inputs.mean(dim=(0, 2)), atol=1e-5)
+    assert all(not torch.any(bn.running_mean == 5.0) for bn in bns)
+    assert all(not bn.training and bn.momentum == 0.1 for bn in bns)
+    x, _ = data.batch(4, 0, 256)
+    assert np.allclose(seen[0].numpy(), _first_bn_input(model, bns[0], x), atol=1e-6)  # windows of that epoch
+    plain = build("lstm_ap", 12, 64)
+    before = {k: v.clone() for k, v in plain.state_dict().items()}
+    assert training.recalibrate_batchnorm(plain, data, "none", epoch=0) == 0
+    assert all(torch.equal(before[k], v) for k, v in plain.state_dict().items())
+
+
+def _first_bn_input(model, bn, x):
+    """What `bn` receives when the model (in eval mode) runs on windows x."""
+    got = []
+    handle = bn.register_forward_hook(lambda m, args, out: got.append(args[0].numpy()))
+    with torch.no_grad():
+        model(torch.from_numpy(training.normalize(x, "maxmin")))
+    handle.remove()
+    return got[0]

@@ -355,3 +355,24 @@ class Trainer:
                 hits += int((logits.argmax(1) == y).sum())
         self.model.train()
         return losses / len(val.labels), hits / len(val.labels)
+
+
+def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batch_size=256):
+    """Set every BatchNorm's running mean/variance to exact averages over `examples` training
+    windows of `epoch` ("precise BN"): training's running averages lag the weights and may come
+    from crops or autocast. Returns the number of BatchNorm layers (0: model unchanged)."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    device = next(model.parameters()).device
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # None: a cumulative average over the batches below
+        m.train()
+    with torch.no_grad():
+        for k in range(math.ceil(min(examples, data.per_epoch) / batch_size) if norms else 0):
+            x, _ = data.batch(epoch, k, batch_size)
+            model(torch.from_numpy(normalize(x, normalization)).to(device))
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+        m.eval()
+    return len(norms)
