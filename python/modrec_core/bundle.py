@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__
-from .dataset import check_samples
-from .normalize import NORMALIZATIONS, normalize
+from .normalize import NORMALIZATIONS, check_samples, normalize
 
 FORMAT = "modrec-bundle/1"
 INPUT_NAME, OUTPUT_NAME = "iq", "probs"

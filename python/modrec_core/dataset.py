@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import __version__
+from .normalize import check_samples
 from .synthesis import get_preset, synthesize
 from .synthesis.streams import BLOCK
 
@@ -172,16 +173,6 @@ def read(path, split=None):
         raise ValueError(f"{path}: dataset 'iq' must have shape (N, 2, L), has {iq.shape}")
     check_samples(iq, f"{path}: dataset 'iq'")
     return Dataset(iq.astype(np.float32), labels, snr, list(names), params, split_arr, meta)
-
-
-def check_samples(iq, where):
-    """Refuse windows a model cannot learn or be scored on: NaN/inf samples, or all zeros (silence)."""
-    if not np.all(np.isfinite(iq)):
-        raise ValueError(f"{where} contains NaN or infinite values")
-    silent = np.flatnonzero(~iq.reshape(len(iq), -1).any(axis=1))
-    if len(silent):
-        raise ValueError(f"{where} has {len(silent)} window(s) of all zeros (silence, no signal to "
-                         f"classify), first at row {silent[0]}: remove them")
 
 
 def _masked(dset, mask, rows_per_read=65536):

@@ -6,7 +6,8 @@ import pickle
 
 import numpy as np
 
-from .dataset import Dataset, check_samples, open_hdf5
+from .dataset import Dataset, open_hdf5
+from .normalize import check_samples
 
 # RML2018.01a's classes in the order of its one-hot labels (the order users found to be right;
 # the classes.txt shipped with the set lists another order).

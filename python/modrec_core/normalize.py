@@ -1,4 +1,4 @@
-"""Per-window input normalizations shared by data sets, training and inference."""
+"""Per-window input checks and normalizations shared by data sets, training and inference."""
 import numpy as np
 
 NORMALIZATIONS = ("maxmin", "unit_power", "l2", "none")
@@ -21,3 +21,13 @@ def normalize(iq, method):
     if method == "none":
         return iq
     raise ValueError(f"unknown normalization {method!r}; use one of {', '.join(NORMALIZATIONS)}")
+
+
+def check_samples(iq, where):
+    """Refuse windows a model cannot learn or be scored on: NaN/inf samples, or all zeros (silence)."""
+    if not np.all(np.isfinite(iq)):
+        raise ValueError(f"{where} contains NaN or infinite values")
+    silent = np.flatnonzero(~iq.reshape(len(iq), -1).any(axis=1))
+    if len(silent):
+        raise ValueError(f"{where} has {len(silent)} window(s) of all zeros (silence, no signal to "
+                         f"classify), first at row {silent[0]}: remove them")
