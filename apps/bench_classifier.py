@@ -17,6 +17,7 @@ import torch
 from gnuradio import blocks, gr
 
 from gnuradio import modrec
+from modrec_core import cli
 from modrec_core.bundle import export, load_bundle
 from modrec_core.burst_stream import BurstStream
 from modrec_core.models import build
@@ -160,4 +161,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from modrec_core import cli
 from modrec_core.bundle import export, load_bundle
 from modrec_core.models import build, count_parameters, list_models
 from modrec_core.synthesis import get_preset
@@ -125,4 +126,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

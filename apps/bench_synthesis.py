@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from modrec_core import dataset
+from modrec_core import cli, dataset
 from modrec_core.synthesis import get_preset, synthesize
 
 
@@ -110,4 +110,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

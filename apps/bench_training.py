@@ -10,7 +10,7 @@ import time
 import numpy as np
 import torch
 
-from modrec_core import training
+from modrec_core import cli, training
 from modrec_core.models import build, get_spec
 from modrec_core.synthesis import get_preset, synthesize
 
@@ -66,4 +66,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

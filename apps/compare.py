@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from modrec_core import evaluation
+from modrec_core import cli, evaluation
 
 COLUMNS = ("-20", "-10", "0", "10", "18")
 
@@ -48,4 +48,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -7,7 +7,7 @@ the one it was trained on, as Rajendran et al. do: fresh synthesized test sets p
 import argparse
 import sys
 
-from modrec_core import evaluation
+from modrec_core import cli, evaluation
 from modrec_core.bundle import load_bundle
 from modrec_core.dataset import balanced_design
 from modrec_core.synthesis import get_preset, synthesize
@@ -26,17 +26,18 @@ def main(argv=None):
         raise SystemExit(f"{args.bundle} takes only {bundle.meta.window_length}-sample windows; "
                          f"other lengths need an any-length model (lstm_ap, lstm_fft, gru2, lstm2, mcldnn, cldnn, signet2)")
     preset = get_preset(args.preset)
+    to_bundle = evaluation.map_labels(preset.labels, bundle.labels, f"preset {args.preset}")
     print("| window | accuracy | mean over SNR | peak |\n|---|---|---|---|")
     for length in args.lengths:
         p = preset.with_length(length)
         labels, snr = balanced_design(len(p.classes), p.snr_levels, args.per_class_snr)
         b = synthesize(p, labels, snr, args.seed)
         probs = bundle.predict(b.iq())
-        rep = evaluation.report(probs, labels, snr, p.labels)
+        rep = evaluation.report(probs, to_bundle[labels], snr, bundle.labels)
         print(f"| {length} | {100 * rep['overall_accuracy']:.2f}% | {100 * rep['mean_accuracy_over_snr']:.2f}% | "
               f"{100 * rep['peak_accuracy']:.2f}% ({rep['peak_snr_db']:g} dB) |")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -7,18 +7,8 @@ file's class names must all be known to the bundle (a bundle may know more class
 import argparse
 import sys
 
-import numpy as np
-
-from modrec_core import dataset, evaluation
+from modrec_core import cli, dataset, evaluation
 from modrec_core.bundle import load_bundle
-
-
-def map_labels(data_names, bundle_names, path):
-    """Index of each data-set class in the bundle's labels; a clear error for unknown classes."""
-    unknown = [n for n in data_names if n not in bundle_names]
-    if unknown:
-        raise SystemExit(f"{path}: classes {unknown} are unknown to the bundle (it knows {bundle_names})")
-    return np.array([bundle_names.index(n) for n in data_names], np.int64)
 
 
 def main(argv=None):
@@ -31,7 +21,7 @@ def main(argv=None):
     bundle = load_bundle(args.bundle, device=args.device)
     whole = dataset.read(args.data)
     data = whole.part("test")
-    labels = map_labels(data.label_names, bundle.labels, args.data)[data.labels]
+    labels = evaluation.map_labels(data.label_names, bundle.labels, args.data)[data.labels]
     probs = bundle.predict(data.iq)
     rep = evaluation.report(probs, labels, data.snr_db, bundle.labels)
     rep.update(bundle=args.bundle, data=args.data, model=bundle.meta.model)
@@ -42,7 +32,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except ValueError as e:  # bad bundle or data: say what, without a traceback
-        sys.exit(f"evaluate: {e}")
+    cli.run(main)

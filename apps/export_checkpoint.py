@@ -13,6 +13,7 @@ import types
 import torch
 
 import train_and_export
+from modrec_core import cli
 from modrec_core.models import build, get_spec
 from modrec_core.training import State
 
@@ -37,4 +38,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

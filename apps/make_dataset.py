@@ -6,7 +6,7 @@ import time
 
 from tqdm import tqdm
 
-from modrec_core import dataset
+from modrec_core import cli, dataset
 from modrec_core.synthesis import PRESETS, get_preset
 
 
@@ -30,4 +30,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -17,6 +17,7 @@ import types
 import torch
 
 import train_and_export
+from modrec_core import cli
 from modrec_core.models import build, get_spec
 from modrec_core.normalize import normalize
 
@@ -102,4 +103,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import onnx
 
-from modrec_core import dataset
+from modrec_core import cli, dataset, evaluation
 from modrec_core.bundle import load_bundle
 
 
@@ -29,9 +29,10 @@ def quantize(src, dst):
     onnx.save(q, dst)
 
 
-def accuracy(bundle, data):
+def accuracy(bundle, data, where):
     """Share of `data`'s windows whose most probable class is the label."""
-    return float(np.mean(bundle.predict(data.iq).argmax(1) == data.labels))
+    labels = evaluation.map_labels(data.label_names, bundle.labels, where)[data.labels]
+    return float(np.mean(bundle.predict(data.iq).argmax(1) == labels))
 
 
 def windows_per_second(bundle, iq, batch):
@@ -60,17 +61,18 @@ def main(argv=None):
     ap.add_argument("--timing-windows", type=int, default=1024, help="windows per timed pass")
     args = ap.parse_args(argv)
     out = args.out or os.path.splitext(args.bundle)[0] + "_int8.onnx"
-    quantize(args.bundle, out)
+    load_bundle(args.bundle)  # refuse a missing or invalid bundle before onnxruntime's tools see it
     data = dataset.read(args.data).part("test")
+    quantize(args.bundle, out)
     paths = {"float32": args.bundle, "int8 weights": out}
     bundles = [load_bundle(p, threads=args.threads) for p in paths.values()]
     rates = side_by_side_rates(bundles, data.iq[:args.timing_windows])
     print("| bundle | file MB | accuracy | windows/s (batch 256) | speed vs float32 |\n|---|---|---|---|---|")
     for (name, path), bundle, rate in zip(paths.items(), bundles, rates):
-        print(f"| {name} | {os.path.getsize(path) / 2**20:.2f} | {100 * accuracy(bundle, data):.2f}% | "
+        print(f"| {name} | {os.path.getsize(path) / 2**20:.2f} | {100 * accuracy(bundle, data, args.data):.2f}% | "
               f"{rate:,.0f} | {rate / rates[0]:.2f}x |")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -19,8 +19,8 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from modrec_core import cli, evaluation, loaders, training
 from modrec_core import dataset as ds_io
-from modrec_core import evaluation, loaders, training
 from modrec_core.bundle import export, load_bundle
 from modrec_core.models import build, count_parameters, get_spec, list_models
 
@@ -192,4 +192,4 @@ def finish(args, model, data, state, norm, log):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -56,6 +56,11 @@ def test_make_dataset_cli(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "wrote 1100 examples" in run.stdout
     assert dataset.read(str(out)).iq.shape == (1100, 2, 128)
+    bad = subprocess.run([sys.executable, str(ROOT / "apps/make_dataset.py"), "--preset", "rml2016a",
+                          "--per-class-snr", "-3", "--out", str(tmp_path / "bad.h5")],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "python")}, timeout=300)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip().splitlines()[-1].startswith("make_dataset.py: per_class_snr must be at least 5")
 
 
 def test_missing_dataset_is_named(tmp_path):

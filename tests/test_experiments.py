@@ -65,6 +65,19 @@ export(build('cnn2d', 12, 512).eval(), {str(bundle)!r}, get_preset('sig2019').la
     from modrec_core.bundle import load_bundle
 
     assert load_bundle(str(q)).meta.labels == load_bundle(str(bundle)).meta.labels
+    missing = _app("quantize.py", "--bundle", str(tmp_path / "absent.onnx"), "--data", str(data))
+    assert missing.returncode == 1 and "no such bundle file" in missing.stderr and "Traceback" not in missing.stderr
+    other = tmp_path / "rml.h5"
+    assert _app("make_dataset.py", "--preset", "rml2016a", "--per-class-snr", "5", "--out", str(other)).returncode == 0
+    short = tmp_path / "sig128.onnx"
+    subprocess.run([sys.executable, "-c", f"""
+from modrec_core.bundle import export
+from modrec_core.models import build
+from modrec_core.synthesis import get_preset
+export(build('cnn2d', 12, 128).eval(), {str(short)!r}, get_preset('sig2019').labels)
+"""], check=True, env=ENV)
+    foreign = _app("quantize.py", "--bundle", str(short), "--data", str(other), "--out", str(tmp_path / "q.onnx"))
+    assert foreign.returncode == 1 and "are unknown to the bundle" in foreign.stderr  # not a silent wrong score
 
 
 def test_other_window_lengths(run, tmp_path):
@@ -77,6 +90,8 @@ def test_other_window_lengths(run, tmp_path):
     assert "| 64 |" in r.stdout and "| 128 |" in r.stdout
     fixed = _app("eval_lengths.py", "--bundle", str(run / "pet.onnx"))
     assert fixed.returncode != 0 and "takes only 64-sample windows" in fixed.stderr
+    foreign = _app("eval_lengths.py", "--bundle", str(tmp_path / "gru2.onnx"), "--preset", "rml2016a")
+    assert foreign.returncode == 1 and "are unknown to the bundle" in foreign.stderr
 
 
 def test_bench_models_times_shipped_bundles(run):

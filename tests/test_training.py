@@ -141,6 +141,19 @@ def test_train_and_export_cli_writes_bundle_report_and_log(tmp_path):
     assert resumed.returncode == 0 and "resumed from" in resumed.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "0"], "epochs must be at least 1, got 0"),
+    (["--lr", "-1"], "lr must be a positive number"),
+    (["--model-option", "widht=4"], "gru2 has no option widht"),
+], ids=["epochs", "lr", "model-option"])
+def test_bad_training_arguments_end_in_one_line_not_a_traceback(tmp_path, args, message):
+    run = _train_cli("--model", "gru2", *TINY, "--out", str(tmp_path / "r"), *args)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("train_and_export.py: ") and message in last
+    assert not (tmp_path / "r" / "checkpoint.pt").exists()
+
+
 def get_spec_levels():
     return get_preset("sig2019").snr_levels
 

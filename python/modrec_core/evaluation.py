@@ -5,6 +5,14 @@ import os
 import numpy as np
 
 
+def map_labels(data_names, bundle_names, where):
+    """Index of each data-set class in a bundle's labels; a clear error for classes it does not know."""
+    unknown = [n for n in data_names if n not in bundle_names]
+    if unknown:
+        raise ValueError(f"{where}: classes {unknown} are unknown to the bundle (it knows {list(bundle_names)})")
+    return np.array([list(bundle_names).index(n) for n in data_names], np.int64)
+
+
 def confusion(true, pred, n):
     """Counts (n, n): rows true class, columns predicted."""
     return np.bincount(true * n + pred, minlength=n * n).reshape(n, n)

@@ -35,6 +35,18 @@ class Recipe:
     l1: float = 0.0  # weight of the model's l1_penalty() (SE-JNNet's 2DSWM term)
     weight_decay: float = 0.0
 
+    def __post_init__(self):
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; use one of {', '.join(SCHEDULES)}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr}")
+        for name in ("batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("plateau_patience", "stop_patience", "warmup_epochs", "l1", "weight_decay"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
 
 SCHEDULES = ("plateau", "warmup_cosine", "onecycle")
 CLIP_NORM = 5.0  # gradient-norm clipping: an LSTM run at lr 3e-3 collapsed to chance without it
@@ -196,11 +208,9 @@ class Trainer:
             return torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, factor=0.5, patience=r.plateau_patience)
         if r.schedule == "onecycle":
             return torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=r.lr, total_steps=total)
-        if r.schedule == "warmup_cosine":
-            warm = max(1, r.warmup_epochs * self.steps_per_epoch)
-            return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: (s + 1) / warm if s < warm else
-                                                     0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
-        raise ValueError(f"unknown schedule {r.schedule!r}; use one of {', '.join(SCHEDULES)}")
+        warm = max(1, r.warmup_epochs * self.steps_per_epoch)  # warmup_cosine, the one left
+        return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: (s + 1) / warm if s < warm else
+                                                 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
 
     def resume(self):
         """Load the checkpoint in out_dir if there is one; returns whether it did."""

@@ -1,4 +1,5 @@
 """The model registry: models are built by name, each declares how it wants its input."""
+import inspect
 from dataclasses import dataclass
 
 from torch import nn
@@ -62,6 +63,10 @@ def build(name, num_classes, length, **options):
     if length < spec.min_length or length % spec.length_multiple:
         rule = f"a multiple of {spec.length_multiple} and " if spec.length_multiple > 1 else ""
         raise ValueError(f"{name} needs a window length {rule}>= {spec.min_length}, got {length}")
+    known = list(inspect.signature(cls.__init__).parameters)[3:]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ValueError(f"{name} has no option {', '.join(unknown)}; its options: {', '.join(known) or 'none'}")
     return cls(num_classes, length, **options)
 
 

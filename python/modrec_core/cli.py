@@ -1,0 +1,13 @@
+"""How the commands in apps/ end: bad input is reported in one line, not as a traceback."""
+import os
+import sys
+
+
+def run(main):
+    """sys.exit(main()); a ValueError or OSError (bad argument, file or data) exits with
+    'command: message' on stderr and status 1."""
+    try:
+        status = main()
+    except (ValueError, OSError) as e:
+        status = f"{os.path.basename(sys.argv[0])}: {e}"
+    sys.exit(status)
