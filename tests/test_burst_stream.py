@@ -50,6 +50,7 @@ def test_settings_apply_from_the_next_chunk():
     (dict(gap="pink"), "gap kind"),
     (dict(preset="rml2099"), "unknown preset"),
     (dict(seed=-3), "seed"),
+    (dict(noise_floor_db=float("inf")), "noise_floor_db must be a finite"),
 ])
 def test_bad_parameters_raise_at_construction(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -39,6 +39,8 @@ class classifier(gr.hier_block2):
             if window < 2:
                 raise ValueError(f"{bundle_path} accepts any window length: set window (e.g. 128)")
             length = int(window)
+        if power_gate_db is not None and not np.isfinite(power_gate_db):
+            raise ValueError(f"power_gate_db must be a finite dBFS level or None, got {power_gate_db}")
         hop = int(hop) or length
         if hop < 1:
             raise ValueError(f"hop must be >= 1 sample, got {hop}")

@@ -121,6 +121,8 @@ class qa_classifier(gr_unittest.TestCase):
             modrec.classifier(os.path.join(self.tmp.name, "absent.onnx"))
         with self.assertRaisesRegex(ValueError, "mode must be"):
             modrec.classifier(self.path, mode="fast")
+        with self.assertRaisesRegex(ValueError, "power_gate_db must be a finite"):
+            modrec.classifier(self.path, power_gate_db=float("nan"))
         any_length = _bundle(self.tmp.name, "gru2")
         with self.assertRaisesRegex(ValueError, "set window"):
             modrec.classifier(any_length)

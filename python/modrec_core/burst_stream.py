@@ -24,6 +24,8 @@ class BurstStream:
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self._preset = base.with_length(burst_len) if burst_len else base
+        if not np.isfinite(noise_floor_db):
+            raise ValueError(f"noise_floor_db must be a finite number of dBFS, got {noise_floor_db}")
         self.noise_floor_db = float(noise_floor_db)
         self._lock = threading.Lock()
         self._seed = int(seed)
