@@ -28,7 +28,8 @@ class classifier(gr.hier_block2):
     power (dBFS) is below are skipped and counted (None: no gate; windows of zeros or with NaN/inf
     are always skipped and counted); prob_output: also stream one
     probability vector per window (zeros for skipped windows; the block then waits for the
-    model); sample_rate: reported in messages; window: needed only for bundles of any length.
+    model); sample_rate: reported in messages; window: the window length for bundles of any length
+    (fixed-length bundles: 0 or their own length).
     """
 
     def __init__(self, bundle_path, device="cpu", hop=0, mode="blocking", max_batch=64, power_gate_db=None,
@@ -39,6 +40,8 @@ class classifier(gr.hier_block2):
             if window < 2:
                 raise ValueError(f"{bundle_path} accepts any window length: set window (e.g. 128)")
             length = int(window)
+        elif window and int(window) != length:
+            raise ValueError(f"{bundle_path} takes {length}-sample windows only; leave window at 0 or set {length}")
         if power_gate_db is not None and not np.isfinite(power_gate_db):
             raise ValueError(f"power_gate_db must be a finite dBFS level or None, got {power_gate_db}")
         hop = int(hop) or length

@@ -127,6 +127,8 @@ class qa_classifier(gr_unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "set window"):
             modrec.classifier(any_length)
         self.assertIsNotNone(modrec.classifier(any_length, window=128))
+        with self.assertRaisesRegex(ValueError, "takes 64-sample windows only"):
+            modrec.classifier(self.path, window=128)
         import onnxruntime
 
         if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
