@@ -5,8 +5,9 @@
     apps/train_and_export.py --model gru2 --data data/sig2019.h5 --out runs/gru2 --epochs 5
     torchrun --nproc_per_node 2 apps/train_and_export.py --model pet_cgdnn --preset sig2019 --out runs/ddp
 
-A run folder holds checkpoint.pt (written every epoch and every few minutes), train.log and the
-test report; `--resume` continues a killed run exactly where it stopped.
+A run folder holds checkpoint.pt (written every epoch and every few minutes), train.log, the
+test report and the bundle; `--resume` continues a killed run exactly where it stopped. A run
+writes into models/ only when told to (`--bundle models/<model>_<preset>.onnx`).
 """
 import argparse
 import dataclasses
@@ -23,8 +24,6 @@ from modrec_core import cli, evaluation, loaders, training
 from modrec_core import dataset as ds_io
 from modrec_core.bundle import export, load_bundle
 from modrec_core.models import build, count_parameters, get_spec, list_models
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def parse(argv):
@@ -54,7 +53,8 @@ def parse(argv):
     ap.add_argument("--resume", action="store_true", help="continue the run in --out")
     ap.add_argument("--init-from", metavar="CHECKPOINT", help="start from the best weights in another run's "
                     "checkpoint.pt (fine-tune, or continue under a new schedule)")
-    ap.add_argument("--bundle", help="bundle path (default models/<model>_<preset>.onnx)")
+    ap.add_argument("--bundle", help="bundle path (default <out>/<model>_<preset>.onnx; shipping into models/ "
+                                     "is an explicit --bundle models/<model>_<preset>.onnx)")
     ap.add_argument("--report-dir", help="where report.json and plots go (default <out>/report)")
     ap.add_argument("--torchscript", action="store_true", help="also write a TorchScript .pt beside the bundle")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
@@ -174,7 +174,7 @@ def finish(args, model, data, state, norm, log):
     layers = training.recalibrate_batchnorm(model, data, norm, state.epoch)
     if layers:
         log(f"BatchNorm statistics of {layers} layers recalibrated on training windows of epoch {state.epoch + 1}")
-    path = args.bundle or os.path.join(ROOT, "models", f"{args.model}_{preset}.onnx")
+    path = args.bundle or os.path.join(args.out, f"{args.model}_{preset}.onnx")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     trained_on = dict(data.meta)
     export(model, path, data.label_names, {"normalization": norm}, trained_on)

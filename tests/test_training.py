@@ -141,6 +141,16 @@ def test_train_and_export_cli_writes_bundle_report_and_log(tmp_path):
     assert resumed.returncode == 0 and "resumed from" in resumed.stderr
 
 
+
+def test_bundle_goes_to_the_run_folder_unless_told_otherwise(tmp_path):
+    shipped = sorted((ROOT / "models").glob("*.onnx"))
+    before = {p: p.stat().st_mtime_ns for p in shipped}
+    run = _train_cli("--model", "pet_cgdnn", *TINY, "--out", str(tmp_path / "r"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (tmp_path / "r" / "pet_cgdnn_sig2019.onnx").exists()
+    assert {p: p.stat().st_mtime_ns for p in shipped} == before  # no shipped bundle rewritten
+
+
 @pytest.mark.parametrize("args, message", [
     (["--epochs", "0"], "epochs must be at least 1, got 0"),
     (["--lr", "-1"], "lr must be a positive number"),
