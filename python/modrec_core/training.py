@@ -372,6 +372,8 @@ def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batc
     windows of `epoch` ("precise BN"): training's running averages lag the weights and may come
     from crops or autocast. Returns the number of BatchNorm layers (0: model unchanged)."""
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return 0
     momenta = [m.momentum for m in norms]
     device = next(model.parameters()).device
     for m in norms:
@@ -379,7 +381,7 @@ def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batc
         m.momentum = None  # None: a cumulative average over the batches below
         m.train()
     with torch.no_grad():
-        for k in range(math.ceil(min(examples, data.per_epoch) / batch_size) if norms else 0):
+        for k in range(math.ceil(min(examples, data.per_epoch) / batch_size)):
             x, _ = data.batch(epoch, k, batch_size)
             model(torch.from_numpy(normalize(x, normalization)).to(device))
     for m, momentum in zip(norms, momenta):
