@@ -374,7 +374,7 @@ def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batc
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         return 0
-    momenta = [m.momentum for m in norms]
+    saved = [(m.momentum, m.training) for m in norms]
     device = next(model.parameters()).device
     for m in norms:
         m.reset_running_stats()
@@ -384,7 +384,7 @@ def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batc
         for k in range(math.ceil(min(examples, data.per_epoch) / batch_size)):
             x, _ = data.batch(epoch, k, batch_size)
             model(torch.from_numpy(normalize(x, normalization)).to(device))
-    for m, momentum in zip(norms, momenta):
+    for m, (momentum, training) in zip(norms, saved):
         m.momentum = momentum
-        m.eval()
+        m.train(training)
     return len(norms)
