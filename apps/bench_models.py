@@ -80,10 +80,12 @@ def measure(name, classes, length, threads, min_seconds, folder):
 
 def bundle_rates(path, threads, min_seconds):
     """onnxruntime windows/s of one bundle at batch 1 and 256, at its window length (any-length
-    bundles: the window length of the preset they were trained on)."""
+    bundles: the length they were trained at, else that of the preset they were trained on)."""
     bundle = load_bundle(path, threads=threads)
     meta = bundle.meta
-    length = get_preset(meta.training_preset).length if meta.window_length == "any" else meta.window_length
+    length = meta.window_length
+    if length == "any":
+        length = meta.trained_window_length or get_preset(meta.training_preset).length
     rates = []
     for batch in (1, 256):
         x = np.random.default_rng(0).standard_normal((batch, 2, length)).astype(np.float32)

@@ -68,7 +68,9 @@ def test_metadata_round_trip(exported):
     assert meta.model == "pet_cgdnn" and meta.labels == LABELS and meta.window_length == 128
     assert meta.normalization == "maxmin" and meta.input_layout == "iq" and meta.samples_per_symbol == 8
     assert meta.training_preset == "rml2016a" and meta.accuracy == {"overall_accuracy": 0.5}
-    assert load_bundle(exported["lstm_ap"][1]).meta.window_length == "any"
+    assert meta.trained_window_length == 128
+    any_length = load_bundle(exported["lstm_ap"][1]).meta
+    assert any_length.window_length == "any" and any_length.trained_window_length == 128
     proto = onnx.load(exported["pet_cgdnn"][1])
     assert proto.opset_import[0].version >= 17
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
@@ -90,8 +92,10 @@ def _rewrite(src, dst, change):
     (lambda p: p.update(labels='["a", "a"]'), "labels must be"),
     (lambda p: p.update(labels="[not json"), "labels is not valid JSON"),
     (lambda p: p.update(labels='["a", "b", "c"]'), r"output must be \(B, 3\)"),
-    (lambda p: p.update(window_length="512"), r"input must be \(B, 2, 512\)"),
+    (lambda p: p.update(window_length="512", trained_window_length="512"), r"input must be \(B, 2, 512\)"),
     (lambda p: p.update(window_length="-3"), "window_length"),
+    (lambda p: p.update(trained_window_length="256"), "trained_window_length is 256, but window_length is 128"),
+    (lambda p: p.update(trained_window_length="long"), "trained_window_length is 'long'"),
     (lambda p: p.update(normalization="zscore"), "normalization is 'zscore'"),
     (lambda p: p.update(modrec_format="modrec-bundle/9"), "modrec_format"),
     (lambda p: p.update(samples_per_symbol="eight"), "samples_per_symbol"),

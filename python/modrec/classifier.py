@@ -29,7 +29,8 @@ class classifier(gr.hier_block2):
     are always skipped and counted); prob_output: also stream one
     probability vector per window (zeros for skipped windows; the block then waits for the
     model); sample_rate: reported in messages; window: the window length for bundles of any length
-    (fixed-length bundles: 0 or their own length).
+    (0: the length they were trained at, their trained_window_length; fixed-length bundles: 0 or
+    their own length).
     """
 
     def __init__(self, bundle_path, device="cpu", hop=0, mode="blocking", max_batch=64, power_gate_db=None,
@@ -37,9 +38,10 @@ class classifier(gr.hier_block2):
         bundle = load_bundle(bundle_path, device=device, threads=threads or None)
         length = bundle.meta.window_length
         if length == "any":
-            if window < 2:
-                raise ValueError(f"{bundle_path} accepts any window length: set window (e.g. 128)")
-            length = int(window)
+            length = int(window) or bundle.meta.trained_window_length
+            if length is None or length < 2:
+                raise ValueError(f"{bundle_path} accepts any window length and does not say which it was trained "
+                                 f"at: set window (e.g. 128)")
         elif window and int(window) != length:
             raise ValueError(f"{bundle_path} takes {length}-sample windows only; leave window at 0 or set {length}")
         if power_gate_db is not None and not np.isfinite(power_gate_db):

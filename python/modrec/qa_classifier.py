@@ -6,6 +6,7 @@ import tempfile
 import time
 
 import numpy as np
+import onnx
 import pmt
 import torch
 from gnuradio import blocks, gr, gr_unittest
@@ -123,10 +124,17 @@ class qa_classifier(gr_unittest.TestCase):
             modrec.classifier(self.path, mode="fast")
         with self.assertRaisesRegex(ValueError, "power_gate_db must be a finite"):
             modrec.classifier(self.path, power_gate_db=float("nan"))
-        any_length = _bundle(self.tmp.name, "gru2")
+        any_length = _bundle(self.tmp.name, "gru2", length=48)
+        self.assertEqual(modrec.classifier(any_length).windows.length, 48)  # its trained_window_length
+        self.assertEqual(modrec.classifier(any_length, window=128).windows.length, 128)
+        proto = onnx.load(any_length)
+        kept = [(p.key, p.value) for p in proto.metadata_props if p.key != "trained_window_length"]
+        del proto.metadata_props[:]
+        for key, value in kept:
+            proto.metadata_props.add(key=key, value=value)
+        onnx.save(proto, any_length)
         with self.assertRaisesRegex(ValueError, "set window"):
             modrec.classifier(any_length)
-        self.assertIsNotNone(modrec.classifier(any_length, window=128))
         with self.assertRaisesRegex(ValueError, "takes 64-sample windows only"):
             modrec.classifier(self.path, window=128)
         import onnxruntime

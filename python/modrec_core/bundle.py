@@ -42,22 +42,25 @@ class BundleMeta:
     training_seed: object
     accuracy: dict
     code_version: str
+    trained_window_length: object = None  # int, or None where an older or third-party bundle omits it
 
     def as_props(self):
         props = {"modrec_format": FORMAT}
         for k, v in self.__dict__.items():
-            props[k] = json.dumps(v) if isinstance(v, (list, dict)) else str(v)
+            if v is not None:
+                props[k] = json.dumps(v) if isinstance(v, (list, dict)) else str(v)
         return props
 
 
-def make_meta(name, labels, window_length, preprocessing=None, trained_on=None, metrics=None):
+def make_meta(name, labels, window_length, preprocessing=None, trained_on=None, metrics=None,
+              trained_window_length=None):
     """Bundle metadata from a model name, its labels and window length, and what it was trained on."""
     pre = {"normalization": "none", "input_layout": "iq", **(preprocessing or {})}
     trained = {"preset": "none", "seed": "none", "samples_per_symbol": "unknown", "sample_rate": "normalized",
                **(trained_on or {})}
     meta = BundleMeta(name, list(labels), window_length, pre["normalization"], pre["input_layout"],
                       trained["samples_per_symbol"], trained["sample_rate"], str(trained["preset"]),
-                      trained["seed"], dict(metrics or {}), __version__)
+                      trained["seed"], dict(metrics or {}), __version__, trained_window_length)
     return parse_meta(meta.as_props(), "<new bundle>")
 
 
@@ -69,7 +72,7 @@ def export(model, path, labels, preprocessing=None, trained_on=None, metrics=Non
     spec = model.spec
     window = "any" if spec.any_length else model.length
     pre = {"normalization": spec.normalization, **(preprocessing or {})}
-    meta = make_meta(spec.name, labels, window, pre, trained_on, metrics)
+    meta = make_meta(spec.name, labels, window, pre, trained_on, metrics, trained_window_length=model.length)
     if len(labels) != model.num_classes:
         raise BundleError(f"{path}: {len(labels)} labels for a model with {model.num_classes} outputs")
     wrapped = _WithSoftmax(model).eval()
@@ -167,9 +170,12 @@ def parse_meta(props, path):
         raise BundleError(f"{path}: field labels must be a JSON list of at least 2 distinct class names")
     window = props["window_length"]
     if window != "any":
-        if not window.isdigit() or int(window) < 1:
-            raise BundleError(f"{path}: field window_length is {window!r}, expected a positive integer or 'any'")
-        window = int(window)
+        window = _positive_int(props, "window_length", "a positive integer or 'any'", path)
+    trained_window = None
+    if "trained_window_length" in props:
+        trained_window = _positive_int(props, "trained_window_length", "a positive integer", path)
+        if window != "any" and trained_window != window:
+            raise BundleError(f"{path}: field trained_window_length is {trained_window}, but window_length is {window}")
     _choice(props, "normalization", NORMALIZATIONS, path)
     _choice(props, "input_layout", INPUT_LAYOUTS, path)
     accuracy = _json_field(props, "accuracy", path)
@@ -178,7 +184,14 @@ def parse_meta(props, path):
     return BundleMeta(props["model"], labels, window, props["normalization"], props["input_layout"],
                       _number_or(props, "samples_per_symbol", "unknown", path),
                       _number_or(props, "sample_rate", "normalized", path), props["training_preset"],
-                      props["training_seed"], accuracy, props["code_version"])
+                      props["training_seed"], accuracy, props["code_version"], trained_window)
+
+
+def _positive_int(props, key, expected, path):
+    value = props[key]
+    if not value.isdigit() or int(value) < 1:
+        raise BundleError(f"{path}: field {key} is {value!r}, expected {expected}")
+    return int(value)
 
 
 def _json_field(props, key, path):
