@@ -19,6 +19,7 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2, help="synthesis threads")
     args = ap.parse_args(argv)
     preset = get_preset(args.preset)
+    dataset.check_per_class_snr(args.per_class_snr)
     total = len(preset.classes) * len(preset.snr_levels) * args.per_class_snr
     start = time.perf_counter()
     with tqdm(total=total, unit="ex", desc=f"{args.preset} -> {args.out}") as bar:

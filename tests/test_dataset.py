@@ -60,7 +60,9 @@ def test_make_dataset_cli(tmp_path):
                           "--per-class-snr", "-3", "--out", str(tmp_path / "bad.h5")],
                          capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "python")}, timeout=300)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
-    assert bad.stderr.strip().splitlines()[-1].startswith("make_dataset.py: per_class_snr must be at least 5")
+    assert bad.stderr.strip() == "make_dataset.py: per_class_snr must be at least 5 so every split gets examples of "\
+                                 "each pair, got -3"  # one line: refused before any progress bar
+    assert not (tmp_path / "bad.h5").exists()
 
 
 def test_missing_dataset_is_named(tmp_path):
@@ -77,6 +79,8 @@ def test_corrupt_nan_and_silent_files_are_refused(tmp_path, small_file):
     truncated.write_bytes(small_file.read_bytes()[:4096])
     with pytest.raises(ValueError, match="not a readable HDF5 file"):
         dataset.read(str(truncated))
+    with pytest.raises(ValueError, match="absent.h5: no such file"):
+        dataset.read(str(tmp_path / "absent.h5"))
     nan = tmp_path / "nan.h5"
     with h5py.File(nan, "w") as f:
         f["iq"] = np.full((2, 2, 8), np.nan, np.float32)

@@ -1,5 +1,6 @@
 """The project's interchange format (HDF5, see docs/datasets.md) and its in-memory form."""
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -73,13 +74,19 @@ def stratified_split(n_classes, n_snr, per_class_snr, seed):
     return table[i % (n_classes * n_snr), i // (n_classes * n_snr)]
 
 
+def check_per_class_snr(per_class_snr):
+    """Refuse data sets too small for the 60/20/20 split to hold every (class, SNR) pair in each part."""
+    if per_class_snr < 5:
+        raise ValueError(f"per_class_snr must be at least 5 so every split gets examples of each pair, "
+                         f"got {per_class_snr}")
+
+
 def write_synthetic(path, preset_name, per_class_snr, seed, progress=None, workers=2):
     """Synthesize a balanced, split data set of a preset straight into an HDF5 file."""
     import h5py
 
     preset = get_preset(preset_name)
-    if per_class_snr < 5:
-        raise ValueError("per_class_snr must be at least 5 so every split gets examples of each pair")
+    check_per_class_snr(per_class_snr)
     labels, snr = balanced_design(len(preset.classes), preset.snr_levels, per_class_snr)
     n = len(labels)
     with h5py.File(path, "w") as f:
@@ -132,6 +139,8 @@ def open_hdf5(path, required, layout):
     """An open h5py File holding the `required` datasets, or a ValueError naming what is wrong."""
     import h5py
 
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such file")
     try:
         f = h5py.File(path, "r")
     except OSError as e:
