@@ -52,7 +52,8 @@ def compiled(tmp_path_factory):
 
 
 def test_every_example_compiles(compiled):
-    assert {p.stem for p in EXAMPLES} >= {"synth_headless", "synth_gui", "rtlsdr_live", "usrp_live", "sigmf_replay"}
+    assert {p.stem for p in EXAMPLES} >= {"synth_headless", "synth_gui", "rtlsdr_live", "usrp_live", "sigmf_replay",
+                                         "zmq_sensor", "zmq_classifier"}
     for path in EXAMPLES:
         assert (compiled / f"{path.stem}.py").exists()
 
@@ -110,3 +111,35 @@ def test_rtlsdr_example_runs_from_an_osmosdr_file_recording(compiled, bundle, tm
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(rows) >= 50
     assert all(r["sample_rate"] == 800e3 and r["window_len"] == 512 for r in rows)
+
+
+def test_zmq_split_deployment_carries_samples_tags_and_results(compiled, bundle, tmp_path):
+    """zmq_sensor pushes labelled I/Q, zmq_classifier pulls and classifies it and publishes probs:
+    a ZMQ subscriber receives messages holding the sensor's ground-truth tags (ipc sockets: no network)."""
+    import pmt
+    import zmq
+
+    iq, probs, log = f"ipc://{tmp_path}/iq", f"ipc://{tmp_path}/probs", tmp_path / "zmq.jsonl"
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    sub.setsockopt(zmq.RCVTIMEO, 60000)
+    sub.connect(probs)
+    procs = [subprocess.Popen([sys.executable, str(compiled / "zmq_sensor.py"), "-a", iq, "-s", "4", "-r", "200e3"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True),
+             subprocess.Popen([sys.executable, str(compiled / "zmq_classifier.py"), "-b", str(bundle), "-a", iq,
+                               "-p", probs, "-r", "200e3", "-l", str(log)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)]
+    try:
+        metas = [pmt.to_python(pmt.car(pmt.deserialize_str(sub.recv()))) for _ in range(20)]
+        assert all(p.poll() is None for p in procs), [p.communicate()[1][-2000:] for p in procs]
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=30)
+        sub.close()
+    labels = get_preset("sig2019").labels
+    assert all(m["mod"] in labels and -20 <= m["snr_db"] <= 30 for m in metas)
+    assert all(m["window_len"] == 512 and m["window_start"] % 512 == 0 and m["sample_rate"] == 200e3 for m in metas)
+    starts = [m["window_start"] for m in metas]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert len(log.read_text().splitlines()) >= 1
