@@ -126,3 +126,22 @@ def test_pulse_is_nyquist_and_symbols_needed_is_enough():
     assert g[pulses.HALF_SPAN] == pytest.approx(1.0) and np.allclose(np.delete(g, pulses.HALF_SPAN), 0, atol=1e-12)
     with pytest.raises(ValueError, match="needs"):
         pulses.shape(np.zeros((1, 10)), pulses.raised_cosine, [0.3], 8, 512)
+
+
+def test_sig2019_timing_windows_start_off_symbol_boundaries():
+    """sig2019 samples symbols at 0, 8, 16, ...; sig2019_timing moves the symbol instants by a
+    uniform timing phase: a clean BPSK window is ISI-free (equal magnitudes) there and not on the grid."""
+    from modrec_core.synthesis.channel import interpolate
+
+    aligned, shifted = (_batch(get_preset(name).without("phase", "cfo", "awgn"), "BPSK", 200, 30.0)
+                        for name in ("sig2019", "sig2019_timing"))
+    tau = shifted.params["timing"]
+    assert "timing" not in aligned.params and 0 <= tau.min() and tau.max() < SPS and tau.std() > 2
+
+    def spread(v):  # 0 where every sample sits on a symbol instant of a +-1 BPSK
+        return np.abs(v).std(axis=1) / np.abs(v).mean(axis=1)
+
+    grid = np.arange(4, 60) * SPS
+    assert spread(aligned.x[:, grid]).max() < 1e-3
+    assert spread(interpolate(shifted.x, grid[None, :] + (SPS - tau[:, None]) % SPS)).max() < 1e-2
+    assert np.median(spread(shifted.x[:, grid])) > 0.3  # on the old grid most windows are between symbols

@@ -7,8 +7,9 @@ from modrec_core.burst_stream import BurstStream
 
 
 class signal_source(gr.sync_block):
-    """Emits bursts of a preset's classes (sig2019, rml2016a, rml2018), each tagged at its first
-    sample with `mod`, `snr_db`, `cfo` (cycles/sample), `cfo_hz`, `rolloff`, `phase` and `burst`.
+    """Emits bursts of a preset's classes (sig2019, sig2019_timing, rml2016a, rml2018), each tagged
+    at its first sample with `mod`, `snr_db`, `cfo` (cycles/sample), `cfo_hz`, `rolloff`, `phase`,
+    `burst` and the preset's other impairment parameters (e.g. `timing`).
 
     `sample_rate` only scales time (the `cfo_hz` tag); the physics stays normalized like the
     papers'. Classes, SNR and gap can change while running (from the next chunk of bursts on).

@@ -103,6 +103,22 @@ class SampleRateOffset:
         return interpolate(x, t)
 
 
+@dataclass(frozen=True)
+class SymbolTiming:
+    """Symbol-timing phase: the window starts `timing` samples (uniform in [0, sps)) after a symbol
+    boundary, as windows cut from a live stream do; fractional delays by Lanczos interpolation."""
+
+    sps: int
+    name = "timing"
+    before_crop = True
+
+    def draw(self, streams, n_ext):
+        return {"timing": streams.uniform("timing", (), 0.0, float(self.sps))}
+
+    def apply(self, x, p, origin):
+        return interpolate(x, np.arange(x.shape[1])[None, :] + p["timing"][:, None])
+
+
 def rotate(x, phase):
     """x * exp(j phase), with the rotation computed in float32 (phase in radians, broadcastable)."""
     phase = np.asarray(phase, np.float32)
