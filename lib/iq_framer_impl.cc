@@ -6,6 +6,8 @@
  */
 
 #include "iq_framer_impl.h"
+#include <gnuradio/block_detail.h>
+#include <gnuradio/buffer_reader.h>
 #include <gnuradio/io_signature.h>
 #include <volk/volk.h>
 #include <algorithm>
@@ -109,10 +111,27 @@ void iq_framer_impl::copy_tags(int noutput_items)
     }
 }
 
+bool iq_framer_impl::is_last_window(int produced) const
+{
+    const int lead = int(history()) - 1;
+    const int possible = (detail()->input(0)->items_available() - lead) / d_hop;
+    return produced == possible;
+}
+
+void iq_framer_impl::forecast(int noutput_items, gr_vector_int& ninput_items_required)
+{
+    // One window more than asked for until the input has ended: the newest window waits (the
+    // scheduler sleeps on its input meanwhile), so the last window of a finite stream always
+    // comes in a call that knows it is the last, and carries the end tag.
+    const bool input_ended = detail()->input(0)->done();
+    ninput_items_required[0] = fixed_rate_noutput_to_ninput(noutput_items + (input_ended ? 0 : 1));
+}
+
 int iq_framer_impl::work(int noutput_items,
                          gr_vector_const_void_star& input_items,
                          gr_vector_void_star& output_items)
 {
+    const bool input_ended = detail()->input(0)->done();
     const auto in = static_cast<const gr_complex*>(input_items[0]);
     auto out = static_cast<float*>(output_items[0]);
     auto power = output_items.size() > 1 ? static_cast<float*>(output_items[1]) : nullptr;
@@ -126,6 +145,12 @@ int iq_framer_impl::work(int noutput_items,
         normalize(i_row, q_row, e);
     }
     copy_tags(noutput_items);
+    if (input_ended && is_last_window(noutput_items))
+        add_item_tag(0,
+                     nitems_written(0) + noutput_items - 1,
+                     pmt::intern(END_TAG),
+                     pmt::PMT_T,
+                     alias_pmt());
     return noutput_items;
 }
 

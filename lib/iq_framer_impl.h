@@ -20,6 +20,7 @@ public:
 
     iq_framer_impl(int window, int hop, const std::string& normalization);
 
+    void forecast(int noutput_items, gr_vector_int& ninput_items_required) override;
     int work(int noutput_items,
              gr_vector_const_void_star& input_items,
              gr_vector_void_star& output_items) override;
@@ -32,6 +33,7 @@ private:
     float energy(const float* i_row, const float* q_row) const;
     void normalize(float* i_row, float* q_row, float raw_energy) const;
     void copy_tags(int noutput_items);
+    bool is_last_window(int produced) const;
 };
 
 } // namespace modrec

@@ -27,6 +27,7 @@ def _run_with_deadline(fn, seconds=20):
 def test_blocking_keeps_every_window_in_order_even_past_capacity():
     got, on_result = _collect()
     engine = InferenceEngine(lambda x: x.sum(axis=(1, 2))[:, None], on_result, max_batch=8, mode="blocking")
+    engine.start()
 
     def produce():
         engine.submit(_windows(100), list(range(100)))  # 100 windows into a queue of 16
@@ -50,6 +51,7 @@ def test_realtime_drops_the_oldest_and_counts_them():
         return x[:, :1, 0]
 
     engine = InferenceEngine(slow, on_result, max_batch=4, mode="realtime", capacity=10)
+    engine.start()
     engine.submit(_windows(4), [0, 1, 2, 3])  # the worker takes these and blocks in the model
     deadline = time.monotonic() + 10
     while engine.stats()["pending"] and time.monotonic() < deadline:
@@ -68,6 +70,7 @@ def test_worker_errors_reach_the_producer():
         raise RuntimeError("model exploded")
 
     engine = InferenceEngine(broken, lambda *a: None, max_batch=2)
+    engine.start()
     engine.submit(_windows(2), [0, 1])
     with pytest.raises(RuntimeError, match="model exploded"):
         engine.flush()
@@ -80,3 +83,43 @@ def test_bad_settings():
         InferenceEngine(lambda x: x, lambda *a: None, mode="fast")
     with pytest.raises(ValueError, match="max_batch"):
         InferenceEngine(lambda x: x, lambda *a: None, max_batch=0)
+
+
+def test_results_reach_on_result_on_the_callers_thread_only():
+    threads = []
+    engine = InferenceEngine(lambda x: x[:, :1, 0], lambda p, m, l: threads.append(threading.get_ident()),
+                             max_batch=4, mode="realtime")
+    engine.start()
+    engine.submit(_windows(3), [0, 1, 2])
+    engine.flush()
+    assert threads and set(threads) == {threading.get_ident()}
+    assert engine.stats()["classified"] == 3
+    engine.close()
+
+
+def test_close_counts_undelivered_windows_as_dropped_and_start_runs_again():
+    gate = threading.Event()
+    got, on_result = _collect()
+
+    def slow(x):
+        gate.wait(10)
+        return x[:, :1, 0]
+
+    engine = InferenceEngine(slow, on_result, max_batch=2, mode="realtime", capacity=10)
+    engine.start()
+    engine.submit(_windows(6), list(range(6)))
+    gate.set()
+    engine.close()  # nothing was delivered: all six are dropped, none counted as classified
+    s = engine.stats()
+    assert s["classified"] == 0 and s["dropped"] == 6 and s["pending"] == 0 and got == []
+    engine.start()
+    engine.submit(_windows(2), [10, 11])
+    _run_with_deadline(engine.flush)
+    assert [m for m, _ in got] == [10, 11] and engine.stats()["classified"] == 2
+    engine.close()
+
+
+def test_submit_before_start_is_an_error():
+    engine = InferenceEngine(lambda x: x, lambda *a: None)
+    with pytest.raises(RuntimeError, match="not started"):
+        engine.submit(_windows(1), [0])

@@ -3,19 +3,24 @@
 A thin adapter: the C++ iq_framer cuts and normalizes windows as the bundle's metadata says,
 `window_classifier` gates them and hands them to modrec_core's InferenceEngine (worker thread,
 bounded queue, batching), and publishes each result on the `probs` port as
-cons(meta dict, f32vector of probabilities).
+cons(meta dict, f32vector of probabilities). The engine's thread lives from start() to stop(),
+so a flowgraph runs, stops and runs again; a model that fails ends the flowgraph with one
+logged error (`error()`), and rows that are not probabilities are counted, never published.
 """
 
 import numpy as np
 import pmt
 from gnuradio import gr
 
-from modrec_core.bundle import load_bundle
+from modrec_core.bundle import load_bundle, probability_rows
 from modrec_core.engine import InferenceEngine
+
+from .work_errors import ends_flowgraph_on_error, record_error
 
 from .modrec_python import iq_framer
 
 STICKY_TAGS = ("rx_freq", "rx_time")  # remembered from the window they arrive in onwards
+END_TAG = "modrec_end"  # the framer's mark on the last window of a finite stream
 
 
 class classifier(gr.hier_block2):
@@ -66,8 +71,13 @@ class classifier(gr.hier_block2):
             self.connect(self.windows, self)
 
     def stats(self):
-        """Counters: windows in, classified, dropped, gated, non-finite, silent, batches, latency p50/p99."""
+        """Counters: windows in, classified, dropped, gated, non-finite, silent, bad_output, batches,
+        latency p50/p99."""
         return self.windows.stats()
+
+    def error(self):
+        """The error that ended the last run (a failed model call), or None."""
+        return self.windows.error
 
 
 class window_classifier(gr.sync_block):
@@ -90,12 +100,31 @@ class window_classifier(gr.sync_block):
         self.keys = {k: pmt.intern(k) for k in ("top_class", "top_prob", "window_start", "latency_ms", "dropped")}
         self.port = pmt.intern("probs")
         self.label_symbols = [pmt.intern(x) for x in bundle.labels]
-        self.counts = {"gated": 0, "nonfinite": 0, "silent": 0}
+        self.counts = {"gated": 0, "nonfinite": 0, "silent": 0, "bad_output": 0}
         self.sticky = {}
         self.results = {}
         self.engine = InferenceEngine(bundle.predict_normalized, self._publish, max_batch, mode)
         self.blocking = mode == "blocking" or prob_output
+        self.error = None
 
+    def start(self):
+        self.error = None
+        self.engine.start()
+        return True
+
+    def stop(self):
+        """Blocking mode has delivered every window by now. In realtime mode, windows still queued
+        or classified after the last work() call are dropped and counted: a message published once
+        the flowgraph has stopped reaches its subscribers late (in the next run) or never."""
+        try:
+            if self.blocking:
+                self.engine.flush()
+        except RuntimeError as e:  # the model failed after the last work() call
+            record_error(self, e)
+        self.engine.close()
+        return True
+
+    @ends_flowgraph_on_error
     def work(self, input_items, output_items):
         windows, power = input_items
         n = len(windows)
@@ -111,21 +140,27 @@ class window_classifier(gr.sync_block):
             loud = power >= self.gate
             self.counts["gated"] += int(np.count_nonzero(keep & ~loud))
             keep &= loud
-        extra = self._tags(first, n)
+        extra, ended = self._tags(first, n)
         rows = np.flatnonzero(keep)
         metas = [(first + k, int(starts[k]), extra.get(k, {})) for k in rows]
         self.engine.submit(windows[rows].reshape(len(rows), 2, self.length), metas)  # indexing copies
-        if self.blocking:  # every result is out before the stream moves on, so none is lost at its end
+        if self.blocking or ended:  # every result is out before the stream moves on or ends
             self.engine.flush()
+        else:
+            self.engine.deliver()
         if self.prob_output:
             self._write_probs(output_items[0], first, n)
         return n
 
     def _tags(self, first, n):
-        """Tags per window (index into this call): sticky rx_freq/rx_time, and the window's own."""
-        per_window = {}
+        """(tags per window (index into this call): sticky rx_freq/rx_time and the window's own;
+        whether the stream ends in this call)."""
+        per_window, ended = {}, False
         for tag in sorted(self.get_tags_in_window(0, 0, n), key=lambda t: t.offset):
             key = pmt.symbol_to_string(tag.key)
+            if key == END_TAG:
+                ended = True
+                continue
             k = int(tag.offset - first)
             if key in STICKY_TAGS:
                 self.sticky[key] = tag.value
@@ -133,7 +168,7 @@ class window_classifier(gr.sync_block):
         if self.sticky:
             for k in range(n):
                 per_window[k] = {**self.sticky, **per_window.get(k, {})}
-        return per_window
+        return per_window, ended
 
     def _write_probs(self, out, first, n):
         out[:] = 0.0
@@ -145,8 +180,14 @@ class window_classifier(gr.sync_block):
     def _publish(self, probs, metas, latencies):
         dropped = pmt.from_uint64(self.engine.counters["dropped"])
         keys = self.keys
-        tops = np.argmax(probs, axis=1)
         probs = np.asarray(probs, np.float32)
+        good = probability_rows(probs, len(self.labels))
+        if not good.all():
+            self.counts["bad_output"] += int(np.count_nonzero(~good))
+            probs = probs[good]
+            metas = [m for m, g in zip(metas, good) if g]
+            latencies = [t for t, g in zip(latencies, good) if g]
+        tops = np.argmax(probs, axis=1)
         for p, top, (index, start, tags), latency in zip(probs, tops, metas, latencies):
             meta = self.base_meta
             for key, value in tags.items():
@@ -161,9 +202,6 @@ class window_classifier(gr.sync_block):
                 self.results[index] = p
 
     def stats(self):
-        return {**self.engine.stats(), **self.counts}
-
-    def stop(self):
-        self.engine.flush()
-        self.engine.close()
-        return True
+        out = {**self.engine.stats(), **self.counts}
+        out["classified"] -= self.counts["bad_output"]
+        return out

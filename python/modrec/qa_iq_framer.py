@@ -57,7 +57,14 @@ class qa_iq_framer(gr_unittest.TestCase):
             tags.append(t)
         _, out = _frame(self.x[:2048], 256, 128, "maxmin", tags)
         # window k covers [(k + 1) * 128 - 256, (k + 1) * 128): first containing window = offset // 128
-        self.assertEqual([(t.offset, pmt.to_long(t.value)) for t in out], [(0, 0), (1, 1), (3, 2), (7, 3)])
+        mods = [t for t in out if pmt.symbol_to_string(t.key) == "mod"]
+        self.assertEqual([(t.offset, pmt.to_long(t.value)) for t in mods], [(0, 0), (1, 1), (3, 2), (7, 3)])
+
+    def test_the_last_window_of_a_finite_stream_carries_the_end_tag(self):
+        for window, hop in ((256, 128), (128, 128), (64, 100)):
+            got, out = _frame(self.x[:2048], window, hop, "none")
+            ends = [t.offset for t in out if pmt.symbol_to_string(t.key) == "modrec_end"]
+            self.assertEqual(ends, [len(got) - 1], f"window {window} hop {hop}")
 
     def test_bad_parameters_raise(self):
         for args in ((1, 1, "maxmin"), (16, 0, "maxmin"), (16, 16, "zscore")):

@@ -23,8 +23,25 @@ FIELDS = ("modrec_format", "model", "labels", "window_length", "normalization", 
           "samples_per_symbol", "sample_rate", "training_preset", "training_seed", "accuracy", "code_version")
 
 
+PROBABILITY_TOLERANCE = 1e-3  # how far a row's sum may stray from 1 (float32 softmax over a few classes)
+PROBE_WINDOWS = 4
+
+
 class BundleError(ValueError):
     """A bundle that cannot be used, with the file and the reason."""
+
+
+def probability_rows(probs, n_classes):
+    """Boolean mask of the rows of `probs` (B, C) that are probability vectors over n_classes:
+    finite, in [0, 1], summing to 1."""
+    probs = np.asarray(probs)
+    if probs.ndim != 2 or probs.shape[1] != n_classes:
+        return np.zeros(len(probs), bool)
+    finite = np.isfinite(probs).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        bounded = ((probs >= 0) & (probs <= 1 + PROBABILITY_TOLERANCE)).all(axis=1)
+        summed = np.abs(probs.sum(axis=1) - 1) <= PROBABILITY_TOLERANCE
+    return finite & bounded & summed
 
 
 @dataclass
@@ -102,9 +119,28 @@ def load_bundle(path, device="cpu", threads=None):
     """Validate a bundle (.onnx or .pt) and return a Bundle ready to predict."""
     if not os.path.isfile(path):
         raise BundleError(f"{path}: no such bundle file")
-    if path.endswith(".pt"):
-        return _load_torchscript(path, device, threads)
-    return _load_onnx(path, device, threads)
+    bundle = _load_torchscript(path, device, threads) if path.endswith(".pt") else _load_onnx(path, device, threads)
+    _probe(bundle)
+    return bundle
+
+
+def _probe(bundle):
+    """One call on noise windows at load: a model that fails, or whose outputs are not
+    probabilities over its labels, is refused here rather than in a running flowgraph."""
+    meta = bundle.meta
+    length = meta.window_length if meta.window_length != "any" else (meta.trained_window_length or 128)
+    noise = np.random.default_rng(0).standard_normal((PROBE_WINDOWS, 2, length)).astype(np.float32)
+    try:
+        probs = np.asarray(bundle.predict_normalized(normalize(noise, meta.normalization)))
+    except Exception as e:  # any runtime's error type: the graph and its metadata disagree
+        raise BundleError(f"{bundle.path}: the model fails on ({PROBE_WINDOWS}, 2, {length}) windows "
+                          f"({e.__class__.__name__}: {str(e)[:160]})") from None
+    if probs.shape != (PROBE_WINDOWS, len(meta.labels)):
+        raise BundleError(f"{bundle.path}: the model outputs shape {probs.shape} for {PROBE_WINDOWS} windows, "
+                          f"expected ({PROBE_WINDOWS}, {len(meta.labels)}) for its {len(meta.labels)} labels")
+    if not probability_rows(probs, len(meta.labels)).all():
+        raise BundleError(f"{bundle.path}: the model's outputs are not probabilities (finite, >= 0, summing "
+                          f"to 1) on noise windows, e.g. {np.round(probs[0], 4).tolist()}")
 
 
 class Bundle:
@@ -121,7 +157,12 @@ class Bundle:
         """Class probabilities (B, C) for raw float32 windows (B, 2, L); NaN or silent windows are refused."""
         iq = self._checked(iq)
         check_samples(iq, f"{self.path}: input")
-        return self.predict_normalized(normalize(iq, self.meta.normalization))
+        probs = self.predict_normalized(normalize(iq, self.meta.normalization))
+        bad = ~probability_rows(probs, len(self.labels))
+        if bad.any():
+            raise BundleError(f"{self.path}: the model output {np.count_nonzero(bad)} of {len(bad)} rows that are "
+                              f"not probabilities (first: window {np.flatnonzero(bad)[0]}); refusing to score them")
+        return probs
 
     def predict_normalized(self, iq, chunk=1024):
         """Class probabilities (B, C) for windows already normalized as meta.normalization says.

@@ -3,6 +3,11 @@
 `blocking` mode never drops: submit() waits while the queue is full, so the producer runs at the
 model's pace. `realtime` mode never waits: when the queue is full the oldest pending windows are
 dropped and counted, so memory stays bounded whatever the input rate.
+
+Results are handed to on_result on the producer's own thread, by deliver() and flush(), so a
+caller (a GNU Radio block's work()) publishes them while its flowgraph is still running; a
+window counts as classified only once on_result has taken it. The worker thread exists between
+start() and close(), and an engine may be started again after close().
 """
 import collections
 import threading
@@ -18,8 +23,7 @@ class InferenceEngine:
     """Classifies submitted windows on a worker thread; results go to on_result(probs, metas, latencies).
 
     Windows are queued as whole submitted chunks (no Python work per window on the producer side);
-    the worker cuts batches of up to max_batch from the oldest chunks, and a second thread hands
-    results to on_result while the worker already runs the next batch.
+    the worker cuts batches of up to max_batch from the oldest chunks.
     """
 
     def __init__(self, predict, on_result, max_batch=64, mode="blocking", capacity=None):
@@ -30,26 +34,39 @@ class InferenceEngine:
         self._predict, self._on_result = predict, on_result
         self.max_batch, self.mode = int(max_batch), mode
         self.capacity = int(capacity or 2 * max_batch)  # realtime latency <= about 2 batches
-        self._chunks = collections.deque()  # [windows, metas, submit time], oldest first
-        self._pending = 0  # windows in self._chunks
         self._cond = threading.Condition()
-        self._busy = False
-        self._done = collections.deque()  # (probs, metas, latencies) waiting for on_result
-        self._publishing = False
-        self._closed = False
-        self._error = None
+        self._thread = None
         self._latencies = collections.deque(maxlen=LATENCY_HISTORY)
         self.counters = {"windows_in": 0, "classified": 0, "dropped": 0, "batches": 0}
-        self._threads = [threading.Thread(target=self._worker, name="modrec-inference", daemon=True),
-                         threading.Thread(target=self._publisher, name="modrec-results", daemon=True)]
-        for t in self._threads:
-            t.start()
+        self._reset()
+
+    def _reset(self):
+        self._chunks = collections.deque()  # [windows, metas, submit time], oldest first
+        self._pending = 0  # windows in self._chunks
+        self._busy = False
+        self._done = collections.deque()  # (probs, metas, latencies) waiting for deliver()
+        self._closed = False
+        self._error = None
+
+    @property
+    def running(self):
+        return self._thread is not None
+
+    def start(self):
+        """Start the worker thread (again after close(): counters keep counting)."""
+        if self._thread is not None:
+            raise RuntimeError("inference engine already started")
+        self._reset()
+        self._thread = threading.Thread(target=self._worker, name="modrec-inference", daemon=True)
+        self._thread.start()
 
     def submit(self, windows, metas):
         """Queue windows (N, 2, L) with one meta object each."""
         n = len(windows)
         if n == 0:
             return
+        if self._thread is None:
+            raise RuntimeError("inference engine not started: call start() first")
         now = time.perf_counter()
         with self._cond:
             self._raise_worker_error()
@@ -75,20 +92,43 @@ class InferenceEngine:
             self.counters["dropped"] += k
             excess -= k
 
+    def deliver(self):
+        """Hand every finished batch to on_result, on the caller's thread; returns windows delivered."""
+        delivered = 0
+        while True:
+            with self._cond:
+                if not self._done:
+                    self._raise_worker_error()
+                    return delivered
+                probs, metas, latencies = self._done.popleft()
+            self._on_result(probs, metas, latencies)
+            delivered += len(metas)
+            with self._cond:
+                self.counters["classified"] += len(metas)
+                self.counters["batches"] += 1
+                self._latencies.extend(latencies)
+
     def flush(self):
-        """Wait until every queued window is classified."""
+        """Wait until every queued window is classified, and deliver them all."""
         with self._cond:
-            while (self._pending or self._busy or self._done or self._publishing) and not self._error:
+            while (self._pending or self._busy) and not self._error:
                 self._cond.wait()
-            self._raise_worker_error()
+        self.deliver()
 
     def close(self):
-        """Stop the worker (pending windows are discarded; flush() first to keep them)."""
+        """Stop the worker; windows not yet delivered are discarded and counted as dropped
+        (flush() first to keep them)."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        for t in self._threads:
-            t.join()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        with self._cond:
+            self.counters["dropped"] += self._pending + sum(len(m) for _, m, _ in self._done)
+            self._chunks.clear()
+            self._done.clear()
+            self._pending = 0
 
     def stats(self):
         """Counters plus mean batch size and latency percentiles (ms) over recent windows."""
@@ -132,37 +172,14 @@ class InferenceEngine:
                 self._cond.notify_all()
             try:
                 probs = self._predict(windows)
-            except Exception as e:  # surfaced to the producer on its next submit/flush
-                self._fail(e)
+            except Exception as e:  # surfaced to the producer on its next submit/deliver/flush
+                with self._cond:
+                    self._error, self._busy = e, False
+                    self.counters["dropped"] += len(metas)
+                    self._cond.notify_all()
                 return
             done = time.perf_counter()
             with self._cond:
                 self._busy = False
                 self._done.append((probs, metas, [done - t for t in times]))
                 self._cond.notify_all()
-
-    def _publisher(self):
-        while True:
-            with self._cond:
-                while not self._done and not self._closed:
-                    self._cond.wait()
-                if self._closed:
-                    return
-                probs, metas, latencies = self._done.popleft()
-                self._publishing = True
-            try:
-                self._on_result(probs, metas, latencies)
-            except Exception as e:
-                self._fail(e)
-                return
-            with self._cond:
-                self._publishing = False
-                self.counters["classified"] += len(metas)
-                self.counters["batches"] += 1
-                self._latencies.extend(latencies)
-                self._cond.notify_all()
-
-    def _fail(self, error):
-        with self._cond:
-            self._error, self._busy, self._publishing = error, False, False
-            self._cond.notify_all()

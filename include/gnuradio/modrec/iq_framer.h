@@ -27,7 +27,13 @@ namespace modrec {
  * "l2" (unit L2 norm) or "none". An optional second output gives each window's mean power
  * |x|^2 before normalization (for power gating). Each input tag is copied to the first window that contains it
  * (for hop > window, tags between windows go to the window before them).
+ * The last window of a finite stream carries the tag `modrec_end` (value PMT_T), so a consumer
+ * that works behind a queue knows when to finish; to that end the newest window is held back
+ * until more input, or the end of the input, arrives.
  */
+//! Key of the tag on the last window of a finite stream.
+constexpr const char* END_TAG = "modrec_end";
+
 class MODREC_API iq_framer : virtual public gr::sync_decimator
 {
 public:
