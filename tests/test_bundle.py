@@ -159,3 +159,69 @@ def test_large_inputs_run_in_chunks(exported):
     whole = bundle.predict(x)
     assert whole.shape == (2500, 11)
     assert np.allclose(whole[2048:], bundle.predict(x[2048:]), atol=1e-6)
+
+
+def _rewrite_pt(src, dst, module, change):
+    """Save `module` as a TorchScript bundle at dst with src's metadata, changed by `change`."""
+    import json
+
+    files = {"modrec.json": ""}
+    torch.jit.load(src, _extra_files=files)
+    props = change(json.loads(files["modrec.json"]))
+    torch.jit.save(torch.jit.script(module), dst, _extra_files={"modrec.json": json.dumps(props)})
+
+
+class _Scaled(torch.nn.Module):
+    """A stand-in model: softmax of a linear map, times `gain` (1: probabilities; else not)."""
+
+    def __init__(self, length, classes, gain=1.0):
+        super().__init__()
+        self.fc = torch.nn.Linear(2 * length, classes)
+        self.gain = gain
+
+    def forward(self, x):
+        return torch.softmax(self.fc(x.flatten(1)), 1) * self.gain
+
+
+def test_torchscript_bundles_are_probed_at_load(exported, tmp_path):
+    _, path = exported["pet_cgdnn"]
+    pt = path[:-5] + ".pt"
+    cases = [  # (module, metadata change, what the error says)
+        (_Scaled(64, 11), lambda p: p, "fails on"),  # metadata says 128 samples, the graph takes 64
+        (_Scaled(128, 7), lambda p: p, r"outputs shape \(4, 7\)"),  # 7 outputs for 11 labels
+        (_Scaled(128, 11, float("nan")), lambda p: p, "not probabilities"),
+        (_Scaled(128, 11, 2.0), lambda p: p, "not probabilities"),
+    ]
+    for k, (module, change, message) in enumerate(cases):
+        bad = str(tmp_path / f"bad{k}.pt")
+        _rewrite_pt(pt, bad, module, change)
+        with pytest.raises(BundleError, match=message):
+            load_bundle(bad)
+    good = str(tmp_path / "good.pt")
+    _rewrite_pt(pt, good, _Scaled(128, 11), lambda p: p)
+    assert load_bundle(good).predict(np.ones((2, 2, 128), np.float32)).shape == (2, 11)
+
+
+def test_onnx_bundle_with_nan_outputs_is_refused(exported, tmp_path):
+    from onnx import TensorProto, helper
+
+    _, path = exported["pet_cgdnn"]
+    m = onnx.load(path)
+    out = m.graph.output[0].name
+    for node in m.graph.node:
+        node.output[:] = [o + "_pre" if o == out else o for o in node.output]
+    m.graph.node.append(helper.make_node("Mul", [out + "_pre", "nanc"], [out]))
+    m.graph.initializer.append(helper.make_tensor("nanc", TensorProto.FLOAT, [], [float("nan")]))
+    bad = str(tmp_path / "nan.onnx")
+    onnx.save(m, bad)
+    with pytest.raises(BundleError, match="not probabilities"):
+        load_bundle(bad)
+
+
+def test_predict_refuses_to_score_rows_that_are_not_probabilities(exported):
+    _, path = exported["pet_cgdnn"]
+    bundle = load_bundle(path)
+    run = bundle._run
+    bundle._run = lambda x: run(x) * np.where(np.arange(len(x))[:, None] == 1, np.nan, 1).astype(np.float32)
+    with pytest.raises(BundleError, match="1 of 3 rows that are not probabilities"):
+        bundle.predict(np.random.default_rng(0).standard_normal((3, 2, 128)).astype(np.float32))

@@ -46,11 +46,17 @@ def test_settings_apply_from_the_next_chunk():
     (dict(burst_len=500), "multiple of 8"),
     (dict(snr_db=(-30, 10)), "must lie within"),
     (dict(snr_db=(10, 0)), "low <= high"),
-    (dict(gap_len=-1), "gap length"),
+    (dict(gap_len=-1), "gap_len must be between 0"),
+    (dict(gap_len=2e9), "gap_len must be between 0 and 4194304"),
+    (dict(gap_len=10.5), "gap_len must be a whole number"),
+    (dict(burst_len=1 << 30), "burst_len must be between"),
+    (dict(snr_db=(float("nan"), 10)), "SNR low end must be a finite"),
+    (dict(noise_floor_db=400), r"noise_floor_db must be a number of dBFS in \[-150, 0\]"),
+    (dict(noise_floor_db=-1e6), "noise_floor_db must be"),
     (dict(gap="pink"), "gap kind"),
     (dict(preset="rml2099"), "unknown preset"),
     (dict(seed=-3), "seed"),
-    (dict(noise_floor_db=float("inf")), "noise_floor_db must be a finite"),
+    (dict(noise_floor_db=float("inf")), "noise_floor_db must be a number"),
 ])
 def test_bad_parameters_raise_at_construction(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -62,3 +68,20 @@ def test_rml_preset_and_custom_burst_length():
     x, records = stream.next_chunk()
     assert len(x) == 256 * len(records) and np.all(np.isfinite(x))
     assert {t["mod"] for _, t in records} <= set(get_preset("rml2018").labels)
+
+
+def test_snr_range_defaults_follow_the_preset():
+    for preset, top in (("rml2016a", 18.0), ("sig2019", 30.0)):
+        stream = BurstStream(preset=preset, seed=0)
+        assert float(stream._snr_choices.min()) == -20.0 and float(stream._snr_choices.max()) == top
+        stream.set_snr(10)  # the high end stays the preset's
+        assert float(stream._snr_choices.min()) == 10.0 and float(stream._snr_choices.max()) == top
+
+
+def test_classes_given_as_one_string_are_names_not_letters():
+    stream = BurstStream(seed=0, classes="BPSK")
+    _, records = stream.next_chunk()
+    assert {t["mod"] for _, t in records} == {"BPSK"}
+    stream.set_classes("QPSK, 8PSK")
+    _, records = stream.next_chunk()
+    assert {t["mod"] for _, t in records} == {"QPSK", "8PSK"}

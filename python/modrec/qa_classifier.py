@@ -117,6 +117,70 @@ class qa_classifier(gr_unittest.TestCase):
         dropped = [m["dropped"] for m in meta]
         self.assertEqual(dropped, sorted(dropped))
 
+    def test_realtime_counts_as_classified_exactly_the_messages_published(self):
+        x = np.tile(self.x, 50)  # 1000 windows
+        cls = modrec.classifier(self.path, mode="realtime", max_batch=4)
+        fast = cls.windows.engine._predict
+        cls.windows.engine._predict = lambda w: (time.sleep(0.005), fast(w))[1]
+        meta, _, _ = _run(x, cls)
+        s = cls.stats()
+        self.assertEqual(s["classified"], len(meta))
+        self.assertEqual(s["classified"] + s["dropped"], 1000)
+        self.assertEqual(s["pending"], 0)
+        self.assertEqual(meta[-1]["window_start"], 999 * 64)  # the stream's last window: the end tag flushed it
+
+    def test_the_same_flowgraph_runs_again(self):
+        for mode in ("blocking", "realtime"):
+            with self.subTest(mode=mode):
+                tb = gr.top_block()
+                src = blocks.vector_source_c(self.x.tolist(), False)
+                cls = modrec.classifier(self.path, mode=mode)
+                dbg = blocks.message_debug()
+                tb.connect(src, cls)
+                tb.msg_connect(cls, "probs", dbg, "store")
+                tb.run()
+                src.rewind()
+                tb.run()
+                src.rewind()
+                tb.start()
+                tb.wait()
+                tb.stop()
+                tb.wait()
+                self.assertEqual(cls.stats()["classified"], 60)
+                self.assertEqual(cls.stats()["windows_in"], 60)
+
+    def test_a_model_that_fails_ends_the_flowgraph_with_its_error(self):
+        cls = modrec.classifier(self.path, max_batch=4)
+
+        def broken(w):
+            raise RuntimeError("model exploded")
+
+        cls.windows.engine._predict = broken
+        meta, _, _ = _run(self.x, cls)  # returns: the flowgraph ended instead of hanging or aborting
+        self.assertEqual(meta, [])
+        self.assertIn("model exploded", str(cls.error()))
+        cls.windows.engine._predict = load_bundle(self.path).predict_normalized
+        meta, _, _ = _run(self.x, cls)  # a new run starts clean
+        self.assertEqual(len(meta), 20)
+        self.assertIsNone(cls.error())
+
+    def test_rows_that_are_not_probabilities_are_counted_never_published(self):
+        cls = modrec.classifier(self.path, max_batch=4)
+        good = cls.windows.engine._predict
+
+        def half_bad(w):
+            p = good(w)
+            p[::2] = np.nan
+            p[1::4] *= 3  # sums to 3: not a probability vector
+            return p
+
+        cls.windows.engine._predict = half_bad
+        meta, probs, _ = _run(self.x, cls)
+        self.assertTrue(np.isfinite(probs).all())
+        np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-3)
+        s = cls.stats()
+        self.assertEqual((s["bad_output"], s["classified"], len(meta)), (15, 5, 5))
+
     def test_problems_fail_at_construction(self):
         with self.assertRaisesRegex(BundleError, "no such bundle file"):
             modrec.classifier(os.path.join(self.tmp.name, "absent.onnx"))

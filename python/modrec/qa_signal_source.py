@@ -79,10 +79,34 @@ class qa_signal_source(gr_unittest.TestCase):
         self.assertGreaterEqual(len(mods) - switch, 30)
         self.assertEqual({second[k]["snr_db"] for k in sorted(second)[switch:]}, {-4.0})
 
+    def test_rml2016a_runs_with_its_default_snr_range(self):
+        src = modrec.signal_source(preset="rml2016a", seed=1)
+        tb = gr.top_block()
+        head = blocks.head(gr.sizeof_gr_complex, 40 * 128)
+        sink = blocks.vector_sink_c()
+        tb.connect(src, head, sink)
+        tb.run()
+        snrs = {t["snr_db"] for t in _bursts(sink.tags()).values()}
+        self.assertTrue(snrs and max(snrs) <= 18.0 and min(snrs) >= -20.0)
+
+    def test_an_error_inside_work_ends_the_flowgraph(self):
+        src = modrec.signal_source(seed=1)
+
+        def broken():
+            raise MemoryError("no room for the next chunk")
+
+        src._stream.next_chunk = broken
+        tb = gr.top_block()
+        tb.connect(src, blocks.head(gr.sizeof_gr_complex, 4096), blocks.null_sink(gr.sizeof_gr_complex))
+        tb.run()  # returns instead of hanging
+        self.assertIsInstance(src.error, MemoryError)
+
     def test_bad_parameters_fail_at_construction(self):
         for kwargs, message in ((dict(classes=["FM"]), "unknown class"), (dict(burst_len=100), "multiple of 8"),
-                                (dict(snr_min_db=-40), "must lie within"), (dict(gap_len=-5), "gap length"),
-                                (dict(sample_rate=0), "sample_rate")):
+                                (dict(snr_min_db=-40), "must lie within"), (dict(gap_len=-5), "gap_len"),
+                                (dict(gap_len=2e9), "gap_len must be between"), (dict(sample_rate=0), "sample_rate"),
+                                (dict(sample_rate=float("nan")), "sample_rate must be a finite"),
+                                (dict(sample_rate=float("inf")), "sample_rate must be a finite")):
             with self.assertRaisesRegex(ValueError, message):
                 modrec.signal_source(**kwargs)
 

@@ -1,9 +1,13 @@
 """Modulation Signal Source: a continuous stream of impaired bursts tagged with their ground truth."""
+import math
+
 import numpy as np
 import pmt
 from gnuradio import gr
 
 from modrec_core.burst_stream import BurstStream
+
+from .work_errors import ends_flowgraph_on_error
 
 
 class signal_source(gr.sync_block):
@@ -13,13 +17,14 @@ class signal_source(gr.sync_block):
 
     `sample_rate` only scales time (the `cfo_hz` tag); the physics stays normalized like the
     papers'. Classes, SNR and gap can change while running (from the next chunk of bursts on).
+    snr_min_db / snr_max_db None: the preset's own end of its SNR range.
     """
 
-    def __init__(self, preset="sig2019", classes=(), snr_min_db=-20.0, snr_max_db=30.0, burst_len=0,
+    def __init__(self, preset="sig2019", classes=(), snr_min_db=None, snr_max_db=None, burst_len=0,
                  gap_len=0, gap="noise", seed=0, sample_rate=1e6, noise_floor_db=-30.0):
         gr.sync_block.__init__(self, name="modrec_signal_source", in_sig=None, out_sig=[np.complex64])
-        if sample_rate <= 0:
-            raise ValueError(f"sample_rate must be > 0, got {sample_rate}")
+        if not (isinstance(sample_rate, (int, float)) and math.isfinite(sample_rate) and sample_rate > 0):
+            raise ValueError(f"sample_rate must be a finite number of Hz > 0, got {sample_rate!r}")
         self.sample_rate = float(sample_rate)
         self._stream = BurstStream(preset, classes, (snr_min_db, snr_max_db), burst_len, gap_len, gap,
                                    seed, noise_floor_db)
@@ -28,16 +33,18 @@ class signal_source(gr.sync_block):
         self._emitted = 0  # samples emitted so far, in the burst stream's own positions
         self._records = []
         self._src_id = pmt.intern(self.alias())
+        self.error = None
 
     def set_classes(self, classes):
         self._stream.set_classes(classes)
 
-    def set_snr(self, snr_min_db, snr_max_db=None):
+    def set_snr(self, snr_min_db=None, snr_max_db=None):
         self._stream.set_snr(snr_min_db, snr_max_db)
 
     def set_gap(self, gap_len, gap="noise"):
         self._stream.set_gap(gap_len, gap)
 
+    @ends_flowgraph_on_error
     def work(self, input_items, output_items):
         out = output_items[0]
         first = self._emitted  # stream position (burst records count from it) of out[0]
