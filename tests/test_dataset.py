@@ -106,3 +106,80 @@ def test_split_request_without_split_is_an_error(tmp_path):
     assert dataset.read(str(path)).part("test").iq.shape == (2, 2, 8)  # no split: the whole file
     with pytest.raises(ValueError, match="no 'split'"):
         dataset.read(str(path), split="test")
+
+
+def _file(path, labels=None, names=("A", "B"), rows=3):
+    with h5py.File(path, "w") as f:
+        f["iq"] = np.ones((rows, 2, 8), np.float32)
+        f["label"] = np.zeros(rows, np.int64) if labels is None else labels
+        f["snr_db"] = np.zeros(rows, np.float32)
+        f.attrs["labels"] = json.dumps(list(names))
+    return str(path)
+
+
+def test_labels_must_be_class_indices_and_names_distinct(tmp_path):
+    assert dataset.read(_file(tmp_path / "whole.h5", np.array([0.0, 1.0, 1.0]))).labels.tolist() == [0, 1, 1]
+    with pytest.raises(ValueError, match=r"2 values that are not class indices \(first: row 0 = 0.5\)"):
+        dataset.read(_file(tmp_path / "frac.h5", np.array([0.5, 1.0, 1.7])))
+    with pytest.raises(ValueError, match="repeated: \\['A'\\]"):
+        dataset.read(_file(tmp_path / "dup.h5", names=("A", "B", "A")))
+
+
+def test_a_file_that_declares_more_rows_than_memory_is_refused(tmp_path):
+    path = tmp_path / "huge.h5"
+    with h5py.File(path, "w") as f:  # chunked and empty: a few KB on disk, 400 GB declared
+        f.create_dataset("iq", (10 ** 8, 2, 512), np.float32, chunks=(64, 2, 512))
+        f.create_dataset("label", (10 ** 8,), np.int64, chunks=(4096,))
+        f.create_dataset("snr_db", (10 ** 8,), np.float32, chunks=(4096,))
+        f.attrs["labels"] = json.dumps(["A", "B"])
+    assert path.stat().st_size < 1e6
+    with pytest.raises(ValueError, match="needs 409.6 GB in memory"):
+        dataset.read(str(path))
+
+
+def test_bad_arguments_and_interrupted_writes_leave_the_old_file(tmp_path):
+    path = tmp_path / "keep.h5"
+    dataset.write_synthetic(str(path), "rml2016a", 5, 1)
+    before = path.read_bytes()
+    for kwargs, message in ((dict(seed=-1), "seed must be"), (dict(workers=0), "workers must be"),
+                            (dict(per_class_snr=2), "per_class_snr")):
+        args = {"preset_name": "rml2016a", "per_class_snr": 5, "seed": 1, **kwargs}
+        with pytest.raises(ValueError, match=message):
+            dataset.write_synthetic(str(path), **args)
+
+    def interrupt(n):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        dataset.write_synthetic(str(path), "rml2016a", 5, 2, progress=interrupt)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.h5"]  # no partial file left behind
+    with h5py.File(path) as f:
+        assert bool(f.attrs["complete"])
+
+
+def test_an_unfinished_file_is_refused(tmp_path, small_file):
+    path = tmp_path / "cut.h5"
+    path.write_bytes(small_file.read_bytes())
+    with h5py.File(path, "a") as f:
+        f.attrs["complete"] = False  # what a killed writer leaves
+    with pytest.raises(ValueError, match="an unfinished data set"):
+        dataset.read(str(path))
+
+
+def test_make_dataset_killed_mid_write_keeps_the_old_file(tmp_path):
+    path = tmp_path / "keep.h5"
+    dataset.write_synthetic(str(path), "rml2016a", 5, 1)
+    before = path.read_bytes()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "apps/make_dataset.py"), "--preset", "sig2019",
+                             "--per-class-snr", "400", "--seed", "2", "--out", str(path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={"PYTHONPATH": str(ROOT / "python")})
+    for line in iter(proc.stderr.readline, ""):  # the progress bar: writing has begun
+        if "ex/s" in line or "ex]" in line:
+            break
+    proc.kill()
+    proc.wait(timeout=60)
+    assert path.read_bytes() == before
+    with pytest.raises(ValueError, match="an unfinished data set|not a readable HDF5 file"):
+        dataset.read(str(path) + ".partial")  # what the killed writer left is refused on read

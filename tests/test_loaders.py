@@ -133,3 +133,57 @@ def test_maxmin_normalization_maps_each_channel_to_unit_range():
         normalize(iq, "zscore")
     with pytest.raises(ValueError, match=r"\(N, 2, L\)"):
         normalize(iq[:, 0], "maxmin")
+
+
+def test_rml2016_protocol_5_pickles_load(tmp_path):
+    data = {("QPSK", 2): np.ones((2, 2, 16), np.float32), ("BPSK", 2): np.zeros((2, 2, 16), np.float32) + 0.5}
+    ds = loaders.load_rml2016(_rml2016(tmp_path, data, protocol=5))
+    assert ds.iq.shape == (4, 2, 16) and ds.label_names == ["BPSK", "QPSK"]
+
+
+def test_rml2016_memo_bomb_and_object_arrays_are_refused(tmp_path):
+    import struct
+
+    n = 100_000  # one memoized string, encoded 1,000 times: a 100 kB file that would make 100 MB
+    one = b"h\x00h\x01h\x02\x86R"
+    bomb = (b"\x80\x02](c_codecs\nencode\nq\x00X" + struct.pack("<I", n) + b"a" * n + b"q\x01"
+            + b"X\x06\x00\x00\x00latin1q\x02\x86R" + one * 1000 + b"e.")
+    path = tmp_path / "bomb.pkl"
+    path.write_bytes(bomb)
+    with pytest.raises(ValueError, match="memo bomb"):
+        loaders.load_rml2016(str(path))
+    with pytest.raises(ValueError, match="only numeric arrays"):
+        loaders.load_rml2016(_rml2016(tmp_path, {("QPSK", 0): np.array([[[1, "x"]] * 2], object)}))
+
+
+def test_rml2016_arrays_that_share_one_buffer_are_refused_by_their_total_size(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(loaders, "check_fits_in_memory", lambda nbytes, where: calls.append(nbytes))
+    data = {("QPSK", s): np.ones((3, 2, 16), np.float32) for s in (0, 2)}
+    loaders.load_rml2016(_rml2016(tmp_path, data))
+    assert calls[-1] == 2 * 3 * 2 * 16 * 4  # the arrays' bytes are checked before they are joined
+
+
+def _sigmf_file(tmp_path, annotations, n=1024):
+    base = tmp_path / "rec"
+    np.ones(2 * n, np.float32).tofile(str(base) + ".sigmf-data")
+    meta = {"global": {"core:datatype": "cf32_le"}, "captures": [], "annotations": annotations}
+    (tmp_path / "rec.sigmf-meta").write_text(json.dumps(meta))
+    return str(base) + ".sigmf-meta"
+
+
+def test_sigmf_annotations_without_a_count_are_named_and_bad_fields_refused(tmp_path):
+    good = {"core:sample_start": 0, "core:sample_count": 512, "core:label": "BPSK"}
+    path = _sigmf_file(tmp_path, [good, {"core:sample_start": 512, "core:label": "QPSK"}])
+    with pytest.warns(UserWarning, match="1 annotation.* no core:sample_count skipped"):
+        assert len(loaders.load_sigmf(path, 128).labels) == 4
+    for bad, message in (({**good, "core:sample_start": "0"}, "core:sample_start must be a whole number"),
+                         ({**good, "core:sample_count": -5}, "core:sample_count must be a whole number"),
+                         ({**good, "core:label": 7}, "must be a string"),
+                         ({**good, "modrec:snr_db": "high"}, "'modrec:snr_db' a number"),
+                         ("oops", "annotation 0 is not a JSON object")):
+        with pytest.raises(ValueError, match=message):
+            loaders.load_sigmf(_sigmf_file(tmp_path, [bad]), 128)
+    (tmp_path / "rec.sigmf-meta").write_text(json.dumps({"global": {"core:datatype": "cf32_le"}, "annotations": 3}))
+    with pytest.raises(ValueError, match="annotations a list"):
+        loaders.load_sigmf(str(tmp_path / "rec.sigmf-meta"), 128)

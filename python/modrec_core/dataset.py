@@ -38,6 +38,9 @@ class Dataset:
                 raise ValueError(f"{name} has {len(arr)} entries for {n} windows")
         if n and (self.labels.min() < 0 or self.labels.max() >= len(self.label_names)):
             raise ValueError(f"labels must index the {len(self.label_names)} class names")
+        repeated = sorted({x for x in self.label_names if list(self.label_names).count(x) > 1})
+        if repeated:
+            raise ValueError(f"class names must be distinct; repeated: {repeated}")
 
     def subset(self, rows):
         """The examples at `rows` (indices or a boolean mask)."""
@@ -74,6 +77,15 @@ def stratified_split(n_classes, n_snr, per_class_snr, seed):
     return table[i % (n_classes * n_snr), i // (n_classes * n_snr)]
 
 
+def check_fits_in_memory(nbytes, where, share=0.5):
+    """Refuse to build arrays of `nbytes` that would take more than `share` of the memory this
+    machine has free (a file that declares 1e8 rows is refused, not run out of memory on)."""
+    free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if nbytes > share * free:
+        raise ValueError(f"{where}: needs {nbytes / 1e9:.1f} GB in memory, more than half of the "
+                         f"{free / 1e9:.1f} GB free here; read a smaller file or part of it")
+
+
 def check_per_class_snr(per_class_snr):
     """Refuse data sets too small for the 60/20/20 split to hold every (class, SNR) pair in each part."""
     if per_class_snr < 5:
@@ -82,14 +94,35 @@ def check_per_class_snr(per_class_snr):
 
 
 def write_synthetic(path, preset_name, per_class_snr, seed, progress=None, workers=2):
-    """Synthesize a balanced, split data set of a preset straight into an HDF5 file."""
-    import h5py
-
+    """Synthesize a balanced, split data set of a preset into an HDF5 file. Every argument is
+    checked before anything is written; the file is written beside `path` and renamed onto it
+    only when complete, so an existing file survives a bad argument or a killed run."""
     preset = get_preset(preset_name)
     check_per_class_snr(per_class_snr)
+    if not (isinstance(seed, (int, np.integer)) and seed >= 0):
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    if not (isinstance(workers, (int, np.integer)) and workers >= 1):
+        raise ValueError(f"workers must be >= 1, got {workers!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{path}: folder {folder} does not exist")
+    tmp = f"{path}.partial"
+    try:
+        n = _write_synthetic(tmp, preset, per_class_snr, seed, progress, workers)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return n
+
+
+def _write_synthetic(path, preset, per_class_snr, seed, progress, workers):
+    import h5py
+
     labels, snr = balanced_design(len(preset.classes), preset.snr_levels, per_class_snr)
     n = len(labels)
     with h5py.File(path, "w") as f:
+        f.attrs["complete"] = False
         iq = f.create_dataset("iq", (n, 2, preset.length), np.float32, chunks=(min(n, 256), 2, preset.length))
         f["label"], f["snr_db"] = labels, snr
         f["split"] = stratified_split(len(preset.classes), len(preset.snr_levels), per_class_snr, seed)
@@ -108,6 +141,7 @@ def write_synthetic(path, preset_name, per_class_snr, seed, progress=None, worke
                 dset[start:start + len(batch.labels)] = batch.params[k]
             if progress:
                 progress(len(batch.labels))
+        f.attrs["complete"] = True
     return n
 
 
@@ -155,6 +189,8 @@ def open_hdf5(path, required, layout):
 def read(path, split=None):
     """Load a file in the project's HDF5 format (optionally one split) into a Dataset."""
     with open_hdf5(path, ("iq", "label", "snr_db"), "project HDF5 format, see docs/datasets.md") as f:
+        if not f.attrs.get("complete", True):
+            raise ValueError(f"{path}: an unfinished data set (its writer stopped before the end); make it again")
         if "labels" not in f.attrs:
             raise ValueError(f"{path}: missing attribute 'labels' (JSON list of class names)")
         try:
@@ -173,15 +209,31 @@ def read(path, split=None):
         for k in f.keys():
             if len(f[k]) != len(mask):
                 raise ValueError(f"{path}: dataset '{k}' has {len(f[k])} rows, 'label' has {len(mask)}")
+        check_fits_in_memory(int(mask.sum()) * int(np.prod(f["iq"].shape[1:])) * 4, f"{path}: dataset 'iq'")
+        labels = _integer_labels(f["label"], path)
         skip = {"iq", "label", "snr_db", "split"}
         params = {k: _masked(f[k], mask) for k in f.keys() if k not in skip}
         meta = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
         iq = _masked(f["iq"], mask)
-        labels, snr = _masked(f["label"], mask).astype(np.int64), _masked(f["snr_db"], mask).astype(np.float32)
+        labels, snr = labels[mask], _masked(f["snr_db"], mask).astype(np.float32)
     if iq.ndim != 3 or iq.shape[1] != 2:
         raise ValueError(f"{path}: dataset 'iq' must have shape (N, 2, L), has {iq.shape}")
     check_samples(iq, f"{path}: dataset 'iq'")
     return Dataset(iq.astype(np.float32), labels, snr, list(names), params, split_arr, meta)
+
+
+def _integer_labels(dset, path):
+    """The 'label' dataset as int64; floats only where every value is a whole number."""
+    raw = dset[:]
+    if raw.ndim != 1:
+        raise ValueError(f"{path}: dataset 'label' must be one class index per row, has shape {raw.shape}")
+    if raw.dtype.kind == "f" and not np.all(np.isfinite(raw) & (raw == np.round(raw))):
+        bad = np.flatnonzero(~(np.isfinite(raw) & (raw == np.round(raw))))
+        raise ValueError(f"{path}: dataset 'label' holds {len(bad)} values that are not class indices "
+                         f"(first: row {bad[0]} = {raw[bad[0]]})")
+    if raw.dtype.kind not in "fiu":
+        raise ValueError(f"{path}: dataset 'label' must hold integer class indices, has dtype {raw.dtype}")
+    return raw.astype(np.int64)
 
 
 def _masked(dset, mask, rows_per_read=65536):
