@@ -5,7 +5,6 @@ Uses the test split of a file that has one, and every example of a file that has
 file's class names must all be known to the bundle (a bundle may know more classes).
 """
 import argparse
-import sys
 
 from modrec_core import cli, dataset, evaluation
 from modrec_core.bundle import load_bundle
@@ -21,13 +20,17 @@ def main(argv=None):
     bundle = load_bundle(args.bundle, device=args.device)
     whole = dataset.read(args.data)
     data = whole.part("test")
+    if not len(data.labels):
+        raise ValueError(f"{args.data}: its test split is empty (split holds no row marked 'test')")
     labels = evaluation.map_labels(data.label_names, bundle.labels, args.data)[data.labels]
     probs = bundle.predict(data.iq)
     rep = evaluation.report(probs, labels, data.snr_db, bundle.labels)
     rep.update(bundle=args.bundle, data=args.data, model=bundle.meta.model)
     evaluation.write_report(rep, args.out, f"{bundle.meta.model} on {whole.meta.get('preset', args.data)}")
+    peak = (f"peak {100 * rep['peak_accuracy']:.2f}% at {rep['peak_snr_db']:g} dB" if rep["peak_snr_db"] is not None
+            else "no SNR labels")
     print(f"{bundle.meta.model}: {100 * rep['overall_accuracy']:.2f}% over {rep['examples']} examples "
-          f"(peak {100 * rep['peak_accuracy']:.2f}% at {rep['peak_snr_db']:g} dB); report in {args.out}")
+          f"({peak}); report in {args.out}")
     return 0
 
 

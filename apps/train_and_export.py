@@ -65,10 +65,29 @@ def parse(argv):
     return ap.parse_args(argv)
 
 
+def check_args(args):
+    """Refuse, before anything is written, a run that cannot do what was asked."""
+    if args.eta is not None and not 0 < args.eta <= 1:
+        raise ValueError(f"--eta must be in (0, 1], got {args.eta}")
+    for flag in ("train_per_class_snr", "eval_per_class_snr"):
+        if getattr(args, flag) < 1:
+            raise ValueError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}: "
+                             f"a run without examples would export an untrained bundle")
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    if not args.checkpoint_minutes > 0:
+        raise ValueError(f"--checkpoint-minutes must be > 0, got {args.checkpoint_minutes}")
+    if args.length is not None and args.length < 2:
+        raise ValueError(f"--length must be >= 2 samples, got {args.length}")
+    checkpoint = os.path.join(args.out, "checkpoint.pt")
+    if args.resume and not os.path.isfile(checkpoint):
+        raise ValueError(f"nothing to resume in {args.out}: it holds no checkpoint.pt")
+    if os.path.exists(checkpoint) and not args.resume:
+        raise ValueError(f"{args.out} already holds a checkpoint: add --resume to continue it, or pick another --out")
+
+
 def load_data(args):
     """TrainData for the run's source (and --eta)."""
-    if args.eta is not None and not 0 < args.eta <= 1:
-        raise SystemExit(f"--eta must be in (0, 1], got {args.eta}")
     if args.preset:
         return training.synthetic_data(args.preset, args.seed, args.train_per_class_snr, args.eval_per_class_snr,
                                        args.length, args.eta)
@@ -85,7 +104,7 @@ def _file_data(args):
     if args.rml2018:
         return training.fixed_data(loaders.load_rml2018(args.rml2018), args.seed, "rml2018-file")
     if not args.length:
-        raise SystemExit("--sigmf needs --length (the window length to cut annotations into)")
+        raise ValueError("--sigmf needs --length (the window length to cut annotations into)")
     return training.fixed_data(loaders.load_sigmf(args.sigmf, args.length), args.seed, "sigmf")
 
 
@@ -107,7 +126,7 @@ def model_options(pairs):
 def setup_distributed(device_name):
     """(rank, world, device) from torchrun's environment; world 1 without it."""
     if device_name == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("--device cuda: torch sees no CUDA device on this machine")
+        raise ValueError("--device cuda: torch sees no CUDA device on this machine")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
     device = torch.device(f"cuda:{local}" if device_name == "cuda" else "cpu")
@@ -132,26 +151,24 @@ def make_logger(out_dir, rank):
 
 def main(argv=None):
     args = parse(argv)
+    check_args(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     rank, world, device = setup_distributed(args.device)
-    os.makedirs(args.out, exist_ok=True)
-    log = make_logger(args.out, rank)
-    if os.path.exists(os.path.join(args.out, "checkpoint.pt")) and not args.resume:
-        raise SystemExit(f"{args.out} already holds a checkpoint: add --resume to continue it, or pick another --out")
-    if rank == 0:
-        with open(os.path.join(args.out, "run.json"), "w") as f:
-            json.dump(vars(args), f, indent=1)
     data = load_data(args)
     rec = recipe(args)
     torch.manual_seed(args.seed)
     model = build(args.model, len(data.label_names), data.length, **model_options(args.model_option)).to(device)
     norm = args.normalization or get_spec(args.model).normalization
+    os.makedirs(args.out, exist_ok=True)
+    log = make_logger(args.out, rank)
     trainer = training.Trainer(model, data, rec, args.out, norm, device, rank, world,
                                args.checkpoint_minutes * 60, log, tqdm, args.crop, args.bf16)
-    resumed = args.resume and trainer.resume()
+    resumed = args.resume and trainer.resume()  # refuses another run's checkpoint before anything is written
     if args.init_from and not resumed:
         trainer.init_from(args.init_from)
+    if rank == 0:
+        write_run_json(args)
     log(f"{args.model} on {data.meta['preset']}: {data.per_epoch} training examples per epoch, "
         f"{len(data.val.labels)} val, {len(data.test.labels)} test; recipe {rec}; {world} process(es) on {device}"
         f"{', bfloat16 autocast' if args.bf16 else ''}")
@@ -165,6 +182,14 @@ def main(argv=None):
             json.dump({"rank": rank, "parameter_sum": rank_sum}, f)
         dist.destroy_process_group()
     return 0
+
+
+def write_run_json(args):
+    """The run's settings, written beside its checkpoint (then renamed, never half-written)."""
+    path = os.path.join(args.out, "run.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(vars(args), f, indent=1)
+    os.replace(path + ".tmp", path)
 
 
 def finish(args, model, data, state, norm, log):

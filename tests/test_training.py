@@ -155,13 +155,27 @@ def test_bundle_goes_to_the_run_folder_unless_told_otherwise(tmp_path):
     (["--epochs", "0"], "epochs must be at least 1, got 0"),
     (["--lr", "-1"], "lr must be a positive number"),
     (["--model-option", "widht=4"], "gru2 has no option widht"),
-], ids=["epochs", "lr", "model-option"])
+    (["--train-per-class-snr", "0"], "--train-per-class-snr must be >= 1, got 0"),
+    (["--eval-per-class-snr", "0"], "--eval-per-class-snr must be >= 1, got 0"),
+    (["--threads", "-1"], "--threads must be >= 1, got -1"),
+    (["--resume"], "nothing to resume in"),
+], ids=["epochs", "lr", "model-option", "no-training-examples", "no-eval-examples", "threads", "resume-nothing"])
 def test_bad_training_arguments_end_in_one_line_not_a_traceback(tmp_path, args, message):
     run = _train_cli("--model", "gru2", *TINY, "--out", str(tmp_path / "r"), *args)
     assert run.returncode == 1 and "Traceback" not in run.stderr
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("train_and_export.py: ") and message in last
     assert not (tmp_path / "r" / "checkpoint.pt").exists()
+
+
+def test_resume_with_another_models_folder_refuses_and_writes_nothing(tmp_path):
+    out = tmp_path / "run"
+    assert _train_cli("--model", "gru2", *TINY, "--out", str(out)).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != "train.log"}
+    run = _train_cli("--model", "pet_cgdnn", *TINY, "--out", str(out), "--resume")
+    assert run.returncode == 1 and "checkpoint is for gru2" in run.stderr.strip().splitlines()[-1]
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != "train.log"} == before
+    assert json.loads((out / "run.json").read_text())["model"] == "gru2"
 
 
 def get_spec_levels():
@@ -259,3 +273,27 @@ def _first_bn_input(model, bn, x):
         model(torch.from_numpy(training.normalize(x, "maxmin")))
     handle.remove()
     return got[0]
+
+
+def test_evaluate_takes_nan_snr_labels_and_names_an_empty_test_split(tmp_path):
+    import h5py
+
+    bundle = tmp_path / "b.onnx"
+    export(build("gru2", 2, 64), str(bundle), ["BPSK", "QPSK"])
+    rng = np.random.default_rng(0)
+    evaluate = [sys.executable, str(ROOT / "apps/evaluate.py"), "--bundle", str(bundle), "--out"]
+    for name, split in (("nan.h5", None), ("empty.h5", np.zeros(6, np.uint8))):
+        with h5py.File(tmp_path / name, "w") as f:
+            f["iq"] = rng.standard_normal((6, 2, 64)).astype(np.float32)
+            f["label"], f["snr_db"] = np.array([0, 1] * 3), np.full(6, np.nan, np.float32)  # SigMF: SNR unknown
+            f.attrs["labels"] = json.dumps(["BPSK", "QPSK"])
+            if split is not None:
+                f["split"] = split  # every row in 'train'
+    ok = subprocess.run(evaluate + [str(tmp_path / "e"), "--data", str(tmp_path / "nan.h5")], capture_output=True,
+                        text=True, env=ENV, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    assert report["examples"] == 6 and report["accuracy_per_snr"] == {} and "no SNR labels" in ok.stdout
+    bad = subprocess.run(evaluate + [str(tmp_path / "e2"), "--data", str(tmp_path / "empty.h5")], capture_output=True,
+                         text=True, env=ENV, timeout=300)
+    assert bad.returncode == 1 and bad.stderr.strip().endswith("its test split is empty (split holds no row marked 'test')")

@@ -12,7 +12,7 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from modrec_core.bundle import load_bundle, probability_rows
+from modrec_core.bundle import MAX_WINDOW_LENGTH, load_bundle, probability_rows
 from modrec_core.engine import InferenceEngine
 
 from .work_errors import ends_flowgraph_on_error, record_error
@@ -40,20 +40,26 @@ class classifier(gr.hier_block2):
 
     def __init__(self, bundle_path, device="cpu", hop=0, mode="blocking", max_batch=64, power_gate_db=None,
                  prob_output=False, sample_rate=0.0, window=0, threads=0):
+        window, hop, max_batch, threads = (_whole(v, name) for v, name in (
+            (window, "window"), (hop, "hop"), (max_batch, "max_batch"), (threads, "threads")))
+        if not 0 <= window <= MAX_WINDOW_LENGTH:
+            raise ValueError(f"window must be between 0 and {MAX_WINDOW_LENGTH} samples, got {window}")
         bundle = load_bundle(bundle_path, device=device, threads=threads or None)
         length = bundle.meta.window_length
         if length == "any":
-            length = int(window) or bundle.meta.trained_window_length
+            length = window or bundle.meta.trained_window_length
             if length is None or length < 2:
                 raise ValueError(f"{bundle_path} accepts any window length and does not say which it was trained "
                                  f"at: set window (e.g. 128)")
-        elif window and int(window) != length:
+        elif window and window != length:
             raise ValueError(f"{bundle_path} takes {length}-sample windows only; leave window at 0 or set {length}")
         if power_gate_db is not None and not np.isfinite(power_gate_db):
             raise ValueError(f"power_gate_db must be a finite dBFS level or None, got {power_gate_db}")
-        hop = int(hop) or length
-        if hop < 1:
-            raise ValueError(f"hop must be >= 1 sample, got {hop}")
+        hop = hop or length
+        if not 1 <= hop <= MAX_WINDOW_LENGTH:
+            raise ValueError(f"hop must be between 1 and {MAX_WINDOW_LENGTH} samples, got {hop}")
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be >= 1, got {max_batch}")
         n_classes = len(bundle.labels)
         out_sig = gr.io_signature(1, 1, 4 * n_classes) if prob_output else gr.io_signature(0, 0, 0)
         gr.hier_block2.__init__(self, "modrec_classifier", gr.io_signature(1, 1, gr.sizeof_gr_complex), out_sig)
@@ -78,6 +84,14 @@ class classifier(gr.hier_block2):
     def error(self):
         """The error that ended the last run (a failed model call), or None."""
         return self.windows.error
+
+
+def _whole(value, name):
+    """An int from a whole number (a GRC entry may hand over 64.0), or a ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value != int(value) or value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    return int(value)
 
 
 class window_classifier(gr.sync_block):

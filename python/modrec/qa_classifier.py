@@ -188,6 +188,22 @@ class qa_classifier(gr_unittest.TestCase):
             modrec.classifier(self.path, mode="fast")
         with self.assertRaisesRegex(ValueError, "power_gate_db must be a finite"):
             modrec.classifier(self.path, power_gate_db=float("nan"))
+        for kwargs, message in ((dict(window="abc"), "window must be a whole number"),
+                                (dict(hop=12.5), "hop must be a whole number"),
+                                (dict(window=1 << 30), "window must be between 0 and 1048576"),
+                                (dict(threads=-1), "threads must be a whole number >= 0"),
+                                (dict(max_batch=0), "max_batch must be >= 1")):
+            with self.assertRaisesRegex(ValueError, message):
+                modrec.classifier(self.path, **kwargs)
+        huge = _bundle(self.tmp.name, "gru2", length=48)
+        proto = onnx.load(huge)
+        for p in proto.metadata_props:
+            if p.key == "trained_window_length":
+                p.value = str(10 ** 12)
+        onnx.save(proto, huge)
+        with self.assertRaisesRegex(BundleError, "trained_window_length is '1000000000000', expected a positive "
+                                                 "integer up to 1048576"):
+            modrec.classifier(huge)
         any_length = _bundle(self.tmp.name, "gru2", length=48)
         self.assertEqual(modrec.classifier(any_length).windows.length, 48)  # its trained_window_length
         self.assertEqual(modrec.classifier(any_length, window=128).windows.length, 128)

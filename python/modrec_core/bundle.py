@@ -25,6 +25,7 @@ FIELDS = ("modrec_format", "model", "labels", "window_length", "normalization", 
 
 PROBABILITY_TOLERANCE = 1e-3  # how far a row's sum may stray from 1 (float32 softmax over a few classes)
 PROBE_WINDOWS = 4
+MAX_WINDOW_LENGTH = 1 << 20  # samples: a window's 2 x L floats must fit a GNU Radio buffer item
 
 
 class BundleError(ValueError):
@@ -119,6 +120,8 @@ def load_bundle(path, device="cpu", threads=None):
     """Validate a bundle (.onnx or .pt) and return a Bundle ready to predict."""
     if not os.path.isfile(path):
         raise BundleError(f"{path}: no such bundle file")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise BundleError(f"{path}: threads must be a whole number >= 1 (or None: all cores), got {threads!r}")
     bundle = _load_torchscript(path, device, threads) if path.endswith(".pt") else _load_onnx(path, device, threads)
     _probe(bundle)
     return bundle
@@ -230,8 +233,8 @@ def parse_meta(props, path):
 
 def _positive_int(props, key, expected, path):
     value = props[key]
-    if not value.isdigit() or int(value) < 1:
-        raise BundleError(f"{path}: field {key} is {value!r}, expected {expected}")
+    if not value.isdigit() or not 1 <= int(value) <= MAX_WINDOW_LENGTH:
+        raise BundleError(f"{path}: field {key} is {value[:40]!r}, expected {expected} up to {MAX_WINDOW_LENGTH}")
     return int(value)
 
 

@@ -21,6 +21,8 @@ def confusion(true, pred, n):
 def report(probs, labels, snr_db, label_names):
     """The report.json content for class probabilities (N, C) against true labels and SNRs."""
     n = len(label_names)
+    if not len(labels):
+        raise ValueError("no examples to evaluate")
     pred = np.argmax(probs, axis=1)
     labels = np.asarray(labels, np.int64)
     snr_db = np.asarray(snr_db, np.float32)
