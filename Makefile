@@ -5,14 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 PREFIX := /usr/local
-APT_PACKAGES := gnuradio-dev pybind11-dev cmake g++ python3-venv python3-h5py python3-scipy \
+APT_PACKAGES := gnuradio-dev pybind11-dev cmake g++ python3-venv python3-h5py python3-scipy gir1.2-gtk-3.0 xvfb xauth \
                 python3-tqdm python3-pytest python3-matplotlib python3-pyqt5 python3-yaml gr-osmosdr
 
 .PHONY: setup demo test build grc
 
 setup: $(STAMPS)/apt $(STAMPS)/venv build
 
-$(STAMPS)/apt:
+$(STAMPS)/apt: Makefile
 	@mkdir -p $(STAMPS)
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES); fi
