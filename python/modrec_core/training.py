@@ -193,7 +193,8 @@ class Trainer:
         torch.set_flush_denormal(True)  # denormal gradients through time make CPU RNN backward ~4x slower
         self.net = model
         if world > 1:
-            self.net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+            self.net = nn.parallel.DistributedDataParallel(
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
         self.steps_per_epoch = data.batches_per_epoch(recipe.batch_size)
         self.scheduler = self._scheduler()
