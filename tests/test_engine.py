@@ -17,6 +17,14 @@ def _windows(n):
     return np.arange(n * 4, dtype=np.float32).reshape(n, 2, 2)
 
 
+def _held_model(gate):
+    """A model that waits for `gate` (at most 10 s) before answering each batch."""
+    def predict(x):
+        gate.wait(10)
+        return x[:, :1, 0]
+    return predict
+
+
 def _run_with_deadline(fn, seconds=20):
     t = threading.Thread(target=fn, daemon=True)
     t.start()
@@ -45,11 +53,7 @@ def test_blocking_keeps_every_window_in_order_even_past_capacity():
 def test_realtime_drops_the_oldest_and_counts_them():
     gate = threading.Event()
     got, on_result = _collect()
-
-    def slow(x):
-        gate.wait(10)
-        return x[:, :1, 0]
-
+    slow = _held_model(gate)
     engine = InferenceEngine(slow, on_result, max_batch=4, mode="realtime", capacity=10)
     engine.start()
     engine.submit(_windows(4), [0, 1, 2, 3])  # the worker takes these and blocks in the model
@@ -100,11 +104,7 @@ def test_results_reach_on_result_on_the_callers_thread_only():
 def test_close_counts_undelivered_windows_as_dropped_and_start_runs_again():
     gate = threading.Event()
     got, on_result = _collect()
-
-    def slow(x):
-        gate.wait(10)
-        return x[:, :1, 0]
-
+    slow = _held_model(gate)
     engine = InferenceEngine(slow, on_result, max_batch=2, mode="realtime", capacity=10)
     engine.start()
     engine.submit(_windows(6), list(range(6)))
