@@ -137,10 +137,16 @@ def test_a_file_that_declares_more_rows_than_memory_is_refused(tmp_path):
         dataset.read(str(path))
 
 
-def test_bad_arguments_and_interrupted_writes_leave_the_old_file(tmp_path):
+@pytest.fixture
+def kept(tmp_path):
+    """(path, bytes) of a small existing data set that a failed write must leave as it was."""
     path = tmp_path / "keep.h5"
     dataset.write_synthetic(str(path), "rml2016a", 5, 1)
-    before = path.read_bytes()
+    return path, path.read_bytes()
+
+
+def test_bad_arguments_and_interrupted_writes_leave_the_old_file(tmp_path, kept):
+    path, before = kept
     for kwargs, message in ((dict(seed=-1), "seed must be"), (dict(workers=0), "workers must be"),
                             (dict(per_class_snr=2), "per_class_snr")):
         args = {"preset_name": "rml2016a", "per_class_snr": 5, "seed": 1, **kwargs}
@@ -167,10 +173,8 @@ def test_an_unfinished_file_is_refused(tmp_path, small_file):
         dataset.read(str(path))
 
 
-def test_make_dataset_killed_mid_write_keeps_the_old_file(tmp_path):
-    path = tmp_path / "keep.h5"
-    dataset.write_synthetic(str(path), "rml2016a", 5, 1)
-    before = path.read_bytes()
+def test_make_dataset_killed_mid_write_keeps_the_old_file(kept):
+    path, before = kept
     proc = subprocess.Popen([sys.executable, str(ROOT / "apps/make_dataset.py"), "--preset", "sig2019",
                              "--per-class-snr", "400", "--seed", "2", "--out", str(path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
