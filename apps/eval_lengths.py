@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Evaluate an any-length bundle (the LSTMs, GRU2, MCLDNN, CLDNN, SigNet2.0) at window lengths other than
+"""Evaluate an any-length bundle (a model whose spec says any_length) at window lengths other than
 the one it was trained on, as Rajendran et al. do: fresh synthesized test sets per length.
 
     apps/eval_lengths.py --bundle models/lstm_ap_sig2019.onnx --lengths 128 256 512 1024
 """
 import argparse
-import sys
 
 from modrec_core import cli, evaluation
 from modrec_core.bundle import load_bundle
 from modrec_core.dataset import balanced_design
+from modrec_core.models import get_spec, list_models
 from modrec_core.synthesis import get_preset, synthesize
 
 
@@ -23,8 +23,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     bundle = load_bundle(args.bundle)
     if bundle.meta.window_length != "any":
-        raise SystemExit(f"{args.bundle} takes only {bundle.meta.window_length}-sample windows; "
-                         f"other lengths need an any-length model (lstm_ap, lstm_fft, gru2, lstm2, mcldnn, cldnn, signet2)")
+        any_length = [name for name in list_models() if get_spec(name).any_length]
+        raise ValueError(f"{args.bundle} takes only {bundle.meta.window_length}-sample windows; "
+                         f"other lengths need an any-length model ({', '.join(any_length)})")
     preset = get_preset(args.preset)
     to_bundle = evaluation.map_labels(preset.labels, bundle.labels, f"preset {args.preset}")
     print("| window | accuracy | mean over SNR | peak |\n|---|---|---|---|")

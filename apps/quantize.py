@@ -6,14 +6,11 @@ accuracy and speed against the float bundle on a data file, side by side.
 """
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
-import onnx
-
 from modrec_core import cli, dataset, evaluation
-from modrec_core.bundle import load_bundle
+from modrec_core.bundle import load_bundle, read_metadata, replace_metadata
 
 
 def quantize(src, dst):
@@ -21,18 +18,13 @@ def quantize(src, dst):
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(src, dst, weight_type=QuantType.QInt8)
-    props = onnx.load(src).metadata_props
-    q = onnx.load(dst)
-    del q.metadata_props[:]
-    for p in props:
-        q.metadata_props.add(key=p.key, value=p.value)
-    onnx.save(q, dst)
+    replace_metadata(dst, read_metadata(src), dst)
 
 
 def accuracy(bundle, data, where):
     """Share of `data`'s windows whose most probable class is the label."""
     labels = evaluation.map_labels(data.label_names, bundle.labels, where)[data.labels]
-    return float(np.mean(bundle.predict(data.iq).argmax(1) == labels))
+    return evaluation.accuracy(bundle.predict(data.iq), labels)
 
 
 def windows_per_second(bundle, iq, batch):

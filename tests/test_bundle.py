@@ -4,7 +4,7 @@ import onnx
 import pytest
 import torch
 
-from modrec_core.bundle import BundleError, export, load_bundle
+from modrec_core.bundle import BundleError, export, load_bundle, read_metadata, replace_metadata
 from modrec_core.models import build, get_spec, list_models
 from modrec_core.normalize import normalize
 
@@ -77,13 +77,9 @@ def test_metadata_round_trip(exported):
 
 
 def _rewrite(src, dst, change):
-    proto = onnx.load(src)
-    props = {p.key: p.value for p in proto.metadata_props}
+    props = read_metadata(src)
     change(props)
-    del proto.metadata_props[:]
-    for k, v in props.items():
-        proto.metadata_props.add(key=k, value=v)
-    onnx.save(proto, dst)
+    replace_metadata(src, props, str(dst))
     return str(dst)
 
 

@@ -6,13 +6,12 @@ import tempfile
 import time
 
 import numpy as np
-import onnx
 import pmt
 import torch
 from gnuradio import blocks, gr, gr_unittest
 
 from gnuradio import modrec
-from modrec_core.bundle import BundleError, export, load_bundle
+from modrec_core.bundle import BundleError, export, load_bundle, read_metadata, replace_metadata
 from modrec_core.models import build
 
 LABELS = ["A", "B", "C"]
@@ -196,23 +195,15 @@ class qa_classifier(gr_unittest.TestCase):
             with self.assertRaisesRegex(ValueError, message):
                 modrec.classifier(self.path, **kwargs)
         huge = _bundle(self.tmp.name, "gru2", length=48)
-        proto = onnx.load(huge)
-        for p in proto.metadata_props:
-            if p.key == "trained_window_length":
-                p.value = str(10 ** 12)
-        onnx.save(proto, huge)
+        replace_metadata(huge, {**read_metadata(huge), "trained_window_length": str(10 ** 12)}, huge)
         with self.assertRaisesRegex(BundleError, "trained_window_length is '1000000000000', expected a positive "
                                                  "integer up to 1048576"):
             modrec.classifier(huge)
         any_length = _bundle(self.tmp.name, "gru2", length=48)
         self.assertEqual(modrec.classifier(any_length).windows.length, 48)  # its trained_window_length
         self.assertEqual(modrec.classifier(any_length, window=128).windows.length, 128)
-        proto = onnx.load(any_length)
-        kept = [(p.key, p.value) for p in proto.metadata_props if p.key != "trained_window_length"]
-        del proto.metadata_props[:]
-        for key, value in kept:
-            proto.metadata_props.add(key=key, value=value)
-        onnx.save(proto, any_length)
+        kept = {k: v for k, v in read_metadata(any_length).items() if k != "trained_window_length"}
+        replace_metadata(any_length, kept, any_length)
         with self.assertRaisesRegex(ValueError, "set window"):
             modrec.classifier(any_length)
         with self.assertRaisesRegex(ValueError, "takes 64-sample windows only"):

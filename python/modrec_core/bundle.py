@@ -84,7 +84,6 @@ def make_meta(name, labels, window_length, preprocessing=None, trained_on=None, 
 
 def export(model, path, labels, preprocessing=None, trained_on=None, metrics=None, torchscript=False, opset=17):
     """Write `model` as an ONNX bundle at `path` (and `path` with .pt when torchscript); returns its BundleMeta."""
-    import onnx
     import torch
 
     spec = model.spec
@@ -101,19 +100,35 @@ def export(model, path, labels, preprocessing=None, trained_on=None, metrics=Non
         torch.onnx.export(wrapped, (example,), path, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                           dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: {0: "batch"}}, opset_version=opset,
                           dynamo=False)
-    proto = onnx.load(path)
-    del proto.metadata_props[:]
-    for key, value in meta.as_props().items():
-        proto.metadata_props.add(key=key, value=value)
-    proto.producer_name = "gr-modrec"
-    onnx.checker.check_model(proto)
-    onnx.save(proto, path)
+    replace_metadata(path, meta.as_props(), path)
     if torchscript:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(wrapped, example, check_trace=False)
         torch.jit.save(traced, _pt_path(path), _extra_files={"modrec.json": json.dumps(meta.as_props())})
     return meta
+
+
+def read_metadata(path):
+    """An ONNX file's metadata_props as a dict (unvalidated: `load_bundle` validates)."""
+    import onnx
+
+    return {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+
+
+def replace_metadata(src, props, dst):
+    """Write ONNX file `src` to `dst` with metadata_props `props` (a dict of strings) instead of
+    its own, checked, through a temporary file renamed onto `dst`."""
+    import onnx
+
+    proto = onnx.load(src)
+    del proto.metadata_props[:]
+    for key, value in props.items():
+        proto.metadata_props.add(key=key, value=value)
+    proto.producer_name = "gr-modrec"
+    onnx.checker.check_model(proto)
+    onnx.save(proto, f"{dst}.tmp")
+    os.replace(f"{dst}.tmp", dst)
 
 
 def load_bundle(path, device="cpu", threads=None):

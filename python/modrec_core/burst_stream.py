@@ -11,6 +11,7 @@ import threading
 import numpy as np
 
 from .synthesis import get_preset, synthesize
+from .synthesis import streams
 
 CHUNK_SAMPLES = 16384  # samples generated per refill (whole bursts)
 GAP_KINDS = ("noise", "silence")
@@ -51,8 +52,8 @@ class BurstStream:
         self.noise_floor_db = float(noise_floor_db)
         self._lock = threading.Lock()
         self._seed = int(seed)
-        self._pick = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0xC1A5,))))
-        self._gap_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0x6A9,))))
+        self._pick = streams.generator(seed, streams.BURST_CLASS_KEY)
+        self._gap_rng = streams.generator(seed, streams.BURST_GAP_KEY)
         self._burst = 0
         self._offset = 0
         self.set_classes(classes)

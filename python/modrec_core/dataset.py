@@ -9,6 +9,7 @@ import numpy as np
 from . import __version__
 from .normalize import check_samples
 from .synthesis import get_preset, synthesize
+from .synthesis import streams
 from .synthesis.streams import BLOCK
 
 FORMAT_VERSION = 1
@@ -66,15 +67,19 @@ def design_at(indices, n_classes, snr_levels):
     return i % n_classes, np.asarray(snr_levels, np.float32)[(i // n_classes) % len(snr_levels)]
 
 
-def stratified_split(n_classes, n_snr, per_class_snr, seed):
-    """6:2:2 train/val/test per (class, SNR) pair for the balanced_design order, as uint8."""
-    counts = np.floor(np.asarray(SPLIT_SHARES) * per_class_snr).astype(int)
-    counts[0] += per_class_snr - counts.sum()
-    pattern = np.repeat(np.arange(3, dtype=np.uint8), counts)
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0x5EED,))))
-    table = rng.permuted(np.tile(pattern, (n_classes * n_snr, 1)), axis=1)  # (pairs, reps)
-    i = np.arange(n_classes * n_snr * per_class_snr)
-    return table[i % (n_classes * n_snr), i // (n_classes * n_snr)]
+def stratified_split(labels, snr_db, seed):
+    """The 6:2:2 train/val/test split (uint8 index into SPLITS) of every (class, SNR) group:
+    floor(share x size) rows each, the rest to train, shuffled within the group by `seed`."""
+    keys = np.asarray(labels, np.int64) * 1000 + np.nan_to_num(np.asarray(snr_db, np.float64), nan=-999).astype(np.int64)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    rng = streams.generator(seed, streams.SPLIT_KEY)
+    split = np.zeros(len(keys), np.uint8)
+    for group in np.argsort(first):  # groups in order of first appearance
+        rows = np.flatnonzero(inverse == group)
+        counts = np.floor(np.asarray(SPLIT_SHARES) * len(rows)).astype(int)
+        counts[0] += len(rows) - counts.sum()
+        split[rows] = rng.permuted(np.repeat(np.arange(3, dtype=np.uint8), counts))
+    return split
 
 
 def check_fits_in_memory(nbytes, where, share=0.5):
@@ -125,7 +130,7 @@ def _write_synthetic(path, preset, per_class_snr, seed, progress, workers):
         f.attrs["complete"] = False
         iq = f.create_dataset("iq", (n, 2, preset.length), np.float32, chunks=(min(n, 256), 2, preset.length))
         f["label"], f["snr_db"] = labels, snr
-        f["split"] = stratified_split(len(preset.classes), len(preset.snr_levels), per_class_snr, seed)
+        f["split"] = stratified_split(labels, snr, seed)
         _write_attrs(f, preset, seed)
         params = None
 

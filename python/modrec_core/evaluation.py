@@ -18,6 +18,11 @@ def confusion(true, pred, n):
     return np.bincount(true * n + pred, minlength=n * n).reshape(n, n)
 
 
+def accuracy(scores, labels):
+    """Share of windows whose highest score (probability or logit, (N, C)) is at the true label."""
+    return float(np.mean(np.argmax(scores, axis=1) == np.asarray(labels)))
+
+
 def report(probs, labels, snr_db, label_names):
     """The report.json content for class probabilities (N, C) against true labels and SNRs."""
     n = len(label_names)
@@ -41,7 +46,7 @@ def report(probs, labels, snr_db, label_names):
     return {
         "labels": list(label_names),
         "examples": int(len(labels)),
-        "overall_accuracy": float(correct.mean()),
+        "overall_accuracy": accuracy(probs, labels),
         "accuracy_per_snr": per_snr,
         "mean_accuracy_over_snr": float(np.mean(list(per_snr.values()))) if per_snr else None,
         "peak_accuracy": per_snr[peak] if peak else None,

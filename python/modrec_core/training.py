@@ -16,9 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .dataset import Dataset, balanced_design, design_at
+from . import evaluation
+from .dataset import Dataset, balanced_design, design_at, stratified_split
 from .normalize import normalize
-from .synthesis import get_preset, synthesize
+from .synthesis import get_preset, streams, synthesize
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class TrainData:
         start = k * batch_size
         count = min(batch_size, self.per_epoch - start)
         if self.train is not None:
-            order = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(epoch,))))
+            order = streams.generator(self.seed, epoch)
             rows = np.sort(order.permutation(self.per_epoch)[start:start + count])
             return self.train.iq[rows], self.train.labels[rows]
         preset = get_preset(self.preset).with_length(self.length)
@@ -128,7 +129,9 @@ def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, l
 
 def small_sample(data, eta, seed):
     """The same TrainData with a stratified eta share of its fixed training set per class and SNR."""
-    groups = _shuffled_strata(data.train.labels, data.train.snr_db, seed, 0xE7A)
+    rng = streams.generator(seed, streams.SMALL_SAMPLE_KEY)
+    keys = data.train.labels * 1000 + np.nan_to_num(data.train.snr_db, nan=-999).astype(np.int64)
+    groups = [rng.permutation(np.flatnonzero(keys == key)) for key in np.unique(keys)]
     rows = np.concatenate([g[:max(1, round(eta * len(g)))] for g in groups])
     train = data.train.subset(np.sort(rows))
     return replace(data, train=train, per_epoch=len(train.labels))
@@ -136,27 +139,11 @@ def small_sample(data, eta, seed):
 
 def fixed_data(ds, seed, preset="none", samples_per_symbol="unknown"):
     """Train/val/test from one Dataset: its stored split, or a stratified 6:2:2 split by class and SNR."""
-    split = ds.split if ds.split is not None else _stratified(ds.labels, ds.snr_db, seed)
+    split = ds.split if ds.split is not None else stratified_split(ds.labels, ds.snr_db, seed)
     parts = [ds.subset(split == k) for k in range(3)]
     parts[0].split = parts[1].split = parts[2].split = None
     return TrainData(ds.label_names, ds.iq.shape[2], parts[1], parts[2], parts[0], None, seed, len(parts[0].labels),
                      {"preset": preset, "seed": seed, "samples_per_symbol": samples_per_symbol})
-
-
-def _stratified(labels, snr, seed):
-    split = np.zeros(len(labels), np.uint8)
-    for rows in _shuffled_strata(labels, snr, seed, 0x5717):
-        n = len(rows)
-        split[rows[int(0.6 * n):int(0.8 * n)]] = 1
-        split[rows[int(0.8 * n):]] = 2
-    return split
-
-
-def _shuffled_strata(labels, snr, seed, purpose):
-    """Row indices of each (class, SNR) group, each group shuffled by (seed, purpose)."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(purpose,))))
-    keys = labels * 1000 + np.nan_to_num(snr, nan=-999).astype(np.int64)
-    return [rng.permutation(np.flatnonzero(keys == key)) for key in np.unique(keys)]
 
 
 @dataclass
@@ -309,7 +296,7 @@ class Trainer:
 
     def _crop(self, x, epoch, step):
         """One random `crop`-sample slice of every window, the same for a given (epoch, batch)."""
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.data.seed, spawn_key=(epoch, step, 7))))
+        rng = streams.generator(self.data.seed, epoch, step, streams.CROP_KEY)
         start = rng.integers(0, x.shape[2] - self.crop + 1)
         return x[:, :, start:start + self.crop]
 
@@ -353,19 +340,21 @@ class Trainer:
             st.done = True
         self.save()
 
-    def validate(self, batch_size=512):
+    def validate(self):
         """(mean loss, accuracy) on the validation set."""
-        self.model.eval()
-        val, losses, hits = self.data.val, 0.0, 0
-        with torch.no_grad():
-            for k in range(0, len(val.labels), batch_size):
-                x = torch.from_numpy(normalize(val.iq[k:k + batch_size], self.normalization)).to(self.device)
-                y = torch.from_numpy(val.labels[k:k + batch_size]).to(self.device)
-                logits = self.model(x)
-                losses += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
-                hits += int((logits.argmax(1) == y).sum())
+        logits = model_logits(self.model, self.data.val.iq, self.normalization)
         self.model.train()
-        return losses / len(val.labels), hits / len(val.labels)
+        loss = float(nn.functional.cross_entropy(logits, torch.from_numpy(self.data.val.labels)))
+        return loss, evaluation.accuracy(logits.numpy(), self.data.val.labels)
+
+
+def model_logits(model, iq, normalization, batch_size=512):
+    """A torch model's logits (N, C) on the CPU for windows `iq` (N, 2, L), in eval mode, batched."""
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        return torch.cat([model(torch.from_numpy(normalize(iq[k:k + batch_size], normalization)).to(device)).float().cpu()
+                          for k in range(0, len(iq), batch_size)])
 
 
 def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batch_size=256):

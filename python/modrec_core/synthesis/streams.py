@@ -31,8 +31,21 @@ class ExampleStreams:
     def _draw(self, name, fill):
         key = zlib.crc32(name.encode())
         b0, b1 = self.first // BLOCK, (self.first + self.count - 1) // BLOCK
-        parts = [fill(np.random.Generator(np.random.PCG64(
-            np.random.SeedSequence(self.seed, spawn_key=(b, key)))), BLOCK) for b in range(b0, b1 + 1)]
+        parts = [fill(generator(self.seed, b, key), BLOCK) for b in range(b0, b1 + 1)]
         start = self.first - b0 * BLOCK
         whole = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return whole[start:start + self.count]
+
+
+# Spawn keys of the project's other random streams (not per example), one place so that no two
+# share a key; their values are kept so that splits, batch orders and resumed runs stay the same.
+SPLIT_KEY = 0x5EED  # dataset.stratified_split
+SMALL_SAMPLE_KEY = 0xE7A  # training.small_sample
+BURST_CLASS_KEY = 0xC1A5  # burst_stream: which class each burst is
+BURST_GAP_KEY = 0x6A9  # burst_stream: random gap lengths
+CROP_KEY = 7  # training: random crop of a batch, keyed (epoch, batch, CROP_KEY)
+
+
+def generator(seed, *key):
+    """A numpy Generator for (seed, spawn key): the one way the project seeds a stream."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
