@@ -10,16 +10,12 @@ s(t) = s_final * (1 - (1 - t/T)^3), then measures test accuracy and non-zero par
 import argparse
 import copy
 import json
-import os
-import sys
-import types
 
 import torch
 
-import train_and_export
-from modrec_core import cli
-from modrec_core.models import build, get_spec
+from modrec_core import cli, evaluation, runs
 from modrec_core.normalize import normalize
+from modrec_core.training import model_logits
 
 
 def prunable(model):
@@ -42,14 +38,9 @@ def apply_sparsity(params, sparsity):
     return masks
 
 
-def test_accuracy(model, data, norm, batch=512):
-    model.eval()
-    hits = 0
-    with torch.no_grad():
-        for k in range(0, len(data.test.labels), batch):
-            x = torch.from_numpy(normalize(data.test.iq[k:k + batch], norm))
-            hits += int((model(x).argmax(1).numpy() == data.test.labels[k:k + batch]).sum())
-    return hits / len(data.test.labels)
+def test_accuracy(model, data, norm):
+    """Accuracy of a torch model on the run's test split."""
+    return evaluation.accuracy(model_logits(model, data.test.iq, norm).numpy(), data.test.labels)
 
 
 def prune(model, data, norm, target, steps, batch_size, lr=1e-4):
@@ -80,13 +71,10 @@ def main(argv=None):
     ap.add_argument("--out", help="JSON file for the results")
     args = ap.parse_args(argv)
     torch.set_flush_denormal(True)
-    with open(os.path.join(args.run, "run.json")) as f:
-        run = types.SimpleNamespace(**json.load(f))
-    ck = torch.load(os.path.join(args.run, "checkpoint.pt"), map_location="cpu", weights_only=False)
-    data = train_and_export.load_data(run)
-    model = build(run.model, len(data.label_names), data.length, **train_and_export.model_options(run.model_option))
-    model.load_state_dict(ck["best_model"])
-    norm = run.normalization or get_spec(run.model).normalization
+    run = runs.Run.load(args.run)
+    data = run.data()
+    model, _ = run.restore_best(data)
+    norm = run.normalization
     total = sum(p.numel() for p in model.parameters())
     rows = [{"sparsity": 0.0, "accuracy": test_accuracy(model, data, norm), "nonzero": total}]
     for target in args.sparsities:

@@ -20,10 +20,8 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from modrec_core import cli, evaluation, loaders, training
-from modrec_core import dataset as ds_io
-from modrec_core.bundle import export, load_bundle
-from modrec_core.models import build, count_parameters, get_spec, list_models
+from modrec_core import cli, runs, training
+from modrec_core.models import list_models
 
 
 def parse(argv):
@@ -67,18 +65,10 @@ def parse(argv):
 
 def check_args(args):
     """Refuse, before anything is written, a run that cannot do what was asked."""
-    if args.eta is not None and not 0 < args.eta <= 1:
-        raise ValueError(f"--eta must be in (0, 1], got {args.eta}")
-    for flag in ("train_per_class_snr", "eval_per_class_snr"):
-        if getattr(args, flag) < 1:
-            raise ValueError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}: "
-                             f"a run without examples would export an untrained bundle")
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if not args.checkpoint_minutes > 0:
         raise ValueError(f"--checkpoint-minutes must be > 0, got {args.checkpoint_minutes}")
-    if args.length is not None and args.length < 2:
-        raise ValueError(f"--length must be >= 2 samples, got {args.length}")
     checkpoint = os.path.join(args.out, "checkpoint.pt")
     if args.resume and not os.path.isfile(checkpoint):
         raise ValueError(f"nothing to resume in {args.out}: it holds no checkpoint.pt")
@@ -86,39 +76,28 @@ def check_args(args):
         raise ValueError(f"{args.out} already holds a checkpoint: add --resume to continue it, or pick another --out")
 
 
-def load_data(args):
-    """TrainData for the run's source (and --eta)."""
-    if args.preset:
-        return training.synthetic_data(args.preset, args.seed, args.train_per_class_snr, args.eval_per_class_snr,
-                                       args.length, args.eta)
-    data = _file_data(args)
-    return training.small_sample(data, args.eta, args.seed) if args.eta else data
-
-
-def _file_data(args):
-    if args.data:
-        d = ds_io.read(args.data)
-        return training.fixed_data(d, args.seed, d.meta.get("preset", "file"), d.meta.get("samples_per_symbol", "unknown"))
-    if args.rml2016:
-        return training.fixed_data(loaders.load_rml2016(args.rml2016), args.seed, "rml2016-file", 8)
-    if args.rml2018:
-        return training.fixed_data(loaders.load_rml2018(args.rml2018), args.seed, "rml2018-file")
-    if not args.length:
-        raise ValueError("--sigmf needs --length (the window length to cut annotations into)")
-    return training.fixed_data(loaders.load_sigmf(args.sigmf, args.length), args.seed, "sigmf")
-
-
-def recipe(args):
+def run_config(args):
+    """The RunConfig the command line asks for (validated: a bad value is refused here)."""
+    source = next(name for name in runs.SOURCES if getattr(args, name))
     base = training.recipe_for(args.model, args.recipe)
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(training.Recipe)
                  if getattr(args, f.name) is not None}
-    return dataclasses.replace(base, **overrides)
+    return runs.RunConfig(
+        model=args.model, source=source, location=getattr(args, source),
+        recipe=dataclasses.asdict(dataclasses.replace(base, **overrides)), seed=args.seed, length=args.length,
+        train_per_class_snr=args.train_per_class_snr, eval_per_class_snr=args.eval_per_class_snr, eta=args.eta,
+        normalization=args.normalization, crop=args.crop, model_options=model_options(args.model_option),
+        init_from=args.init_from, bundle=args.bundle, report_dir=args.report_dir, torchscript=args.torchscript,
+        bf16=args.bf16)
 
 
 def model_options(pairs):
+    """KEY=VALUE strings as a dict, whole numbers as int."""
     out = {}
     for pair in pairs:
-        key, _, value = pair.partition("=")
+        key, sep, value = pair.partition("=")
+        if not (key and sep):
+            raise ValueError(f"--model-option {pair!r}: expected KEY=VALUE")
         out[key] = int(value) if value.lstrip("-").isdigit() else value
     return out
 
@@ -152,68 +131,35 @@ def make_logger(out_dir, rank):
 def main(argv=None):
     args = parse(argv)
     check_args(args)
+    run = runs.Run(run_config(args), args.out)
     if args.threads:
         torch.set_num_threads(args.threads)
     rank, world, device = setup_distributed(args.device)
-    data = load_data(args)
-    rec = recipe(args)
+    data = run.data()
     torch.manual_seed(args.seed)
-    model = build(args.model, len(data.label_names), data.length, **model_options(args.model_option)).to(device)
-    norm = args.normalization or get_spec(args.model).normalization
+    model = run.build_model(data).to(device)
     os.makedirs(args.out, exist_ok=True)
     log = make_logger(args.out, rank)
-    trainer = training.Trainer(model, data, rec, args.out, norm, device, rank, world,
+    trainer = training.Trainer(model, data, run.recipe, args.out, run.normalization, device, rank, world,
                                args.checkpoint_minutes * 60, log, tqdm, args.crop, args.bf16)
     resumed = args.resume and trainer.resume()  # refuses another run's checkpoint before anything is written
     if args.init_from and not resumed:
         trainer.init_from(args.init_from)
     if rank == 0:
-        write_run_json(args)
+        run.save()
     log(f"{args.model} on {data.meta['preset']}: {data.per_epoch} training examples per epoch, "
-        f"{len(data.val.labels)} val, {len(data.test.labels)} test; recipe {rec}; {world} process(es) on {device}"
+        f"{len(data.val.labels)} val, {len(data.test.labels)} test; recipe {run.recipe}; {world} process(es) on {device}"
         f"{', bfloat16 autocast' if args.bf16 else ''}")
     best = trainer.run()
     if rank == 0:
         model.load_state_dict(best)
-        finish(args, model.cpu().eval(), data, trainer.state, norm, log)
+        run.finish(model, data, trainer.state, log)
     if world > 1:
         rank_sum = sum(float(p.detach().double().sum()) for p in model.parameters())
         with open(os.path.join(args.out, f"rank{rank}.json"), "w") as f:
             json.dump({"rank": rank, "parameter_sum": rank_sum}, f)
         dist.destroy_process_group()
     return 0
-
-
-def write_run_json(args):
-    """The run's settings, written beside its checkpoint (then renamed, never half-written)."""
-    path = os.path.join(args.out, "run.json")
-    with open(path + ".tmp", "w") as f:
-        json.dump(vars(args), f, indent=1)
-    os.replace(path + ".tmp", path)
-
-
-def finish(args, model, data, state, norm, log):
-    """Recalibrate BatchNorm statistics, export, evaluate the exported bundle on the test split,
-    export again with the scores."""
-    preset = data.meta["preset"]
-    layers = training.recalibrate_batchnorm(model, data, norm, state.epoch)
-    if layers:
-        log(f"BatchNorm statistics of {layers} layers recalibrated on training windows of epoch {state.epoch + 1}")
-    path = args.bundle or os.path.join(args.out, f"{args.model}_{preset}.onnx")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    trained_on = dict(data.meta)
-    export(model, path, data.label_names, {"normalization": norm}, trained_on)
-    test = data.test
-    probs = load_bundle(path).predict(test.iq)
-    rep = evaluation.report(probs, test.labels, test.snr_db, data.label_names)
-    rep.update(model=args.model, parameters=count_parameters(model), trained_on=trained_on, epochs=state.epoch, best_epoch=state.best_epoch + 1,
-               train_examples=state.examples, train_seconds=round(state.seconds, 1), history=state.history)
-    summary = {k: rep[k] for k in ("overall_accuracy", "mean_accuracy_over_snr", "peak_accuracy", "peak_snr_db")}
-    summary.update(epochs=state.epoch, train_examples=state.examples, test_examples=len(test.labels))
-    export(model, path, data.label_names, {"normalization": norm}, trained_on, summary, torchscript=args.torchscript)
-    evaluation.write_report(rep, args.report_dir or os.path.join(args.out, "report"), f"{args.model} ({preset})")
-    log(f"test accuracy {100 * rep['overall_accuracy']:.2f}% (peak {100 * rep['peak_accuracy']:.2f}% at "
-        f"{rep['peak_snr_db']:g} dB); bundle {path}")
 
 
 if __name__ == "__main__":

@@ -155,8 +155,8 @@ def test_bundle_goes_to_the_run_folder_unless_told_otherwise(tmp_path):
     (["--epochs", "0"], "epochs must be at least 1, got 0"),
     (["--lr", "-1"], "lr must be a positive number"),
     (["--model-option", "widht=4"], "gru2 has no option widht"),
-    (["--train-per-class-snr", "0"], "--train-per-class-snr must be >= 1, got 0"),
-    (["--eval-per-class-snr", "0"], "--eval-per-class-snr must be >= 1, got 0"),
+    (["--train-per-class-snr", "0"], "train_per_class_snr must be a whole number >= 1, got 0"),
+    (["--eval-per-class-snr", "0"], "eval_per_class_snr must be a whole number >= 1, got 0"),
     (["--threads", "-1"], "--threads must be >= 1, got -1"),
     (["--resume"], "nothing to resume in"),
 ], ids=["epochs", "lr", "model-option", "no-training-examples", "no-eval-examples", "threads", "resume-nothing"])
