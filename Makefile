@@ -26,7 +26,7 @@ $(STAMPS)/venv: requirements.txt $(STAMPS)/apt
 
 build: $(STAMPS)/apt $(STAMPS)/venv
 	@cmake -S . -B build -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DPYTHON_EXECUTABLE=/usr/bin/python3 \
-	    -DQA_PYTHON=$(CURDIR)/$(PY) >/dev/null
+	    -DMODREC_PYTHON=$(CURDIR)/$(PY) >/dev/null
 	@cmake --build build -j2 >/dev/null
 	@cmake --install build >/dev/null
 	@ldconfig
@@ -35,6 +35,7 @@ demo: setup
 	$(PY) apps/demo.py
 
 test: setup
+	$(VENV)/bin/ruff check .
 	cd build && ctest --output-on-failure
 	$(PY) -m pytest
 

@@ -7,7 +7,6 @@ Random weights: speed does not depend on training.
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 

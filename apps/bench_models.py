@@ -8,7 +8,6 @@ With --bundles, instead: onnxruntime windows/s of the given (shipped) bundles at
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 

@@ -9,7 +9,6 @@ data set (468,000 x 512) to HDF5 as apps/make_dataset.py does.
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 

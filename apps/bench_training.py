@@ -4,7 +4,6 @@ the same model, batch, optimizer step and gradient clipping that train_and_expor
 Prints examples/s for each and their ratio as a Markdown table.
 """
 import argparse
-import sys
 import time
 
 import numpy as np
@@ -53,7 +52,7 @@ def main(argv=None):
     ap.add_argument("--models", nargs="*", help="subset of: " + ", ".join(c[0] for c in CONFIGS))
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    print(f"| model | train length | float32 ex/s | bf16 autocast ex/s | bf16 / float32 |\n|---|---|---|---|---|")
+    print("| model | train length | float32 ex/s | bf16 autocast ex/s | bf16 / float32 |\n|---|---|---|---|---|")
     for name, length, options in CONFIGS:
         if args.models and name not in args.models:
             continue

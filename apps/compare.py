@@ -8,7 +8,6 @@ training seconds per epoch).
 import argparse
 import json
 import os
-import sys
 
 from modrec_core import cli, evaluation
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Write a synthetic data set in the project's HDF5 format (docs/datasets.md)."""
 import argparse
-import sys
 import time
 
 from tqdm import tqdm

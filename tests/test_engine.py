@@ -91,7 +91,7 @@ def test_bad_settings():
 
 def test_results_reach_on_result_on_the_callers_thread_only():
     threads = []
-    engine = InferenceEngine(lambda x: x[:, :1, 0], lambda p, m, l: threads.append(threading.get_ident()),
+    engine = InferenceEngine(lambda x: x[:, :1, 0], lambda p, m, n: threads.append(threading.get_ident()),
                              max_batch=4, mode="realtime")
     engine.start()
     engine.submit(_windows(3), [0, 1, 2])

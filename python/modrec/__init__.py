@@ -8,6 +8,9 @@ from .classifier import classifier  # noqa: E402
 from .accuracy_monitor import accuracy_monitor  # noqa: E402
 from .results_logger import results_logger  # noqa: E402
 
+__all__ = ["iq_framer",  # noqa: F405  (from the bindings)
+           "signal_source", "classifier", "accuracy_monitor", "results_logger", "probability_display"]
+
 
 def probability_display(*args, **kwargs):
     """The Qt probability display (imported on use: headless flowgraphs need no Qt)."""
