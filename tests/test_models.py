@@ -115,3 +115,11 @@ def test_pet_cgdnn_undoes_a_phase_rotation():
     c, s = torch.cos(phi), torch.sin(phi)
     rotated = torch.stack([x[:, 0] * c - x[:, 1] * s, x[:, 0] * s + x[:, 1] * c], dim=1)
     assert torch.allclose(rotate_iq(rotated, phi), x, atol=1e-5)
+
+
+def test_every_model_cites_its_paper_by_title():
+    from modrec_core.models import papers
+
+    cites = {v for k, v in vars(papers).items() if k.isupper()}
+    for name in list_models():
+        assert get_spec(name).paper in cites and '"' in get_spec(name).paper, name

@@ -1,6 +1,27 @@
 """Model zoo: `build(name, num_classes, length)` and `list_models()`; one file per model."""
-from . import (cldnn, cldnn2, cnn, cnn2d, gru2, lstm2, lstm_ap, lstm_fft, mcldnn,  # noqa: F401 (registration)
-               pet_cgdnn, resnet1d, se_jnnet, signet, signet2)
-from .registry import AMRModel, ModelSpec, build, count_parameters, get_spec, list_models
+from . import (  # noqa: F401 (registration)
+               cldnn,
+               cldnn2,
+               cnn,
+               cnn2d,
+               gru2,
+               lstm2,
+               lstm_ap,
+               lstm_fft,
+               mcldnn,
+               pet_cgdnn,
+               resnet1d,
+               se_jnnet,
+               signet,
+               signet2,
+)
+from .registry import (
+               AMRModel,
+               ModelSpec,
+               build,
+               count_parameters,
+               get_spec,
+               list_models,
+)
 
 __all__ = ["AMRModel", "ModelSpec", "build", "count_parameters", "get_spec", "list_models"]

@@ -4,12 +4,13 @@ Any window length that is a multiple of 16 (four 1x2 poolings)."""
 import torch
 from torch import nn
 
+from . import papers
 from .cnn import WIDTHS, conv_stack
 from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
-@register(ModelSpec("cldnn", "cnn-cldnn-liu.md", any_length=True, min_length=16, length_multiple=16))
+@register(ModelSpec("cldnn", papers.LIU_CNN_CLDNN, any_length=True, min_length=16, length_multiple=16))
 class CLDNN(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

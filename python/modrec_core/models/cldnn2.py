@@ -7,11 +7,12 @@ mixes time and channels. We reproduce that reshape exactly, since the count says
 """
 from torch import nn
 
+from . import papers
 from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
-@register(ModelSpec("cldnn2", "se-jnnet-wang.md", min_length=16))
+@register(ModelSpec("cldnn2", papers.WANG_SE_JNNET, min_length=16))
 class CLDNN2(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

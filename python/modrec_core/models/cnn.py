@@ -4,6 +4,7 @@ and dropout, then Dense(128) and Dense(C). Liu's text adds batch normalization a
 convolution; we leave it out so the count matches the published one (BN would add 1,024)."""
 from torch import nn
 
+from . import papers
 from .layers import conv_same
 from .registry import AMRModel, ModelSpec, register
 
@@ -21,7 +22,7 @@ def conv_stack(widths, batch_norm):
     return nn.Sequential(*layers)
 
 
-@register(ModelSpec("cnn", "cnn-cldnn-liu.md", min_length=16, length_multiple=16))
+@register(ModelSpec("cnn", papers.LIU_CNN_CLDNN, min_length=16, length_multiple=16))
 class CNN(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

@@ -3,11 +3,12 @@ valid), ReLU, Dropout(0.5), Dense(256), ReLU, Dropout(0.5), Dense(C). 2.71 M par
 2x128 / 11 classes and 10.57 M at 2x512 / 12, as SigNet's Table II lists."""
 from torch import nn
 
+from . import papers
 from .layers import conv_same
 from .registry import AMRModel, ModelSpec, register
 
 
-@register(ModelSpec("cnn2d", "signet-chen.txt", min_length=8))
+@register(ModelSpec("cnn2d", papers.CHEN_SIGNET, min_length=8))
 class CNN2D(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

@@ -2,11 +2,12 @@
 parameters at 11 classes (PyTorch's two GRU bias vectors, as Keras' reset_after GRU)."""
 from torch import nn
 
+from . import papers
 from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
-@register(ModelSpec("gru2", "se-jnnet-wang.md", any_length=True, min_length=2))
+@register(ModelSpec("gru2", papers.WANG_SE_JNNET, any_length=True, min_length=2))
 class GRU2(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

@@ -5,11 +5,12 @@ the layers Table I names: 117,963 parameters at 11 classes.)
 """
 from torch import nn
 
+from . import papers
 from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
-@register(ModelSpec("lstm2", "signet-chen.txt", any_length=True, min_length=2))
+@register(ModelSpec("lstm2", papers.CHEN_SIGNET, any_length=True, min_length=2))
 class LSTM2(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

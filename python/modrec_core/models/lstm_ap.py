@@ -9,6 +9,7 @@ model is trained on one length and used on others.
 import torch
 from torch import nn
 
+from . import papers
 from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
@@ -21,7 +22,7 @@ def amplitude_phase(x):
     return torch.stack([amp, phase], dim=2)
 
 
-@register(ModelSpec("lstm_ap", "lstm-rajendran.txt", normalization="none", any_length=True, min_length=2))
+@register(ModelSpec("lstm_ap", papers.RAJENDRAN_LSTM, normalization="none", any_length=True, min_length=2))
 class LSTMAmpPhase(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

@@ -6,6 +6,7 @@ gives 64 bins, L2-normalized) is read as a 64-step sequence of one feature by tw
 import torch
 from torch import nn
 
+from . import papers
 from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
@@ -28,7 +29,7 @@ def averaged_magnitude_spectrum(x):
     return mag.unsqueeze(2)
 
 
-@register(ModelSpec("lstm_fft", "lstm-rajendran.txt", normalization="none", any_length=True, min_length=BINS))
+@register(ModelSpec("lstm_fft", papers.RAJENDRAN_LSTM, normalization="none", any_length=True, min_length=BINS))
 class LSTMFFT(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

@@ -5,11 +5,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import papers
 from .layers import conv_same, run_rnn
 from .registry import AMRModel, ModelSpec, register
 
 
-@register(ModelSpec("mcldnn", "signet-chen.txt", any_length=True, min_length=16))
+@register(ModelSpec("mcldnn", papers.CHEN_SIGNET, any_length=True, min_length=16))
 class MCLDNN(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

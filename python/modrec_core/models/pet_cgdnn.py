@@ -3,6 +3,7 @@ a CNN + GRU. 71,871 parameters at 2x128 / 11 classes, 75,340 at 2x1024 / 24 clas
 import torch
 from torch import nn
 
+from . import papers
 from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
@@ -14,7 +15,7 @@ def rotate_iq(x, phi):
     return torch.stack([i * c + q * s, q * c - i * s], dim=1)
 
 
-@register(ModelSpec("pet_cgdnn", "pet-cgdnn-zhang.md", min_length=16))
+@register(ModelSpec("pet_cgdnn", papers.ZHANG_PET_CGDNN, min_length=16))
 class PETCGDNN(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

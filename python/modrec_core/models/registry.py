@@ -12,7 +12,7 @@ class ModelSpec:
     """What a model needs from the data: normalization applied before it, window-length rules."""
 
     name: str
-    paper: str
+    paper: str  # the citation, from models/papers.py
     normalization: str = "maxmin"  # applied outside the model (see modrec_core.normalize)
     any_length: bool = False  # True: one built model accepts any window length >= min_length
     min_length: int = 16

@@ -4,6 +4,7 @@ Dropout(0.3), Dense(C). 32 filters throughout. 89,611 parameters at 2x128 / 11 c
 from torch import nn
 from torch.nn import functional as F
 
+from . import papers
 from .registry import AMRModel, ModelSpec, register
 
 FILTERS, STACKS = 32, 6
@@ -23,7 +24,7 @@ class ResidualStack(nn.Module):
         return F.max_pool1d(x, 2)
 
 
-@register(ModelSpec("resnet1d", "signet-chen.txt", min_length=2 ** STACKS, length_multiple=2 ** STACKS))
+@register(ModelSpec("resnet1d", papers.CHEN_SIGNET, min_length=2 ** STACKS, length_multiple=2 ** STACKS))
 class ResNet1D(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

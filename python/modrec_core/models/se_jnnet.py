@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import papers
 from .layers import run_rnn
 from .registry import AMRModel, ModelSpec, register
 
@@ -168,7 +169,7 @@ class SWM2D(nn.Module):
         return x * torch.sigmoid(self.spatial(pooled))
 
 
-@register(ModelSpec("se_jnnet", "se-jnnet-wang.md", min_length=32, length_multiple=SQUEEZE ** len(DENSE_BLOCKS)))
+@register(ModelSpec("se_jnnet", papers.WANG_SE_JNNET, min_length=32, length_multiple=SQUEEZE ** len(DENSE_BLOCKS)))
 class SEJNNet(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)

@@ -8,7 +8,7 @@ M = S F S^T. ResNet50 with a 2-channel stem and 12 outputs has 23,529,484 parame
 import torch
 from torch import nn
 
-from . import resnet
+from . import papers, resnet
 from .registry import AMRModel, ModelSpec, register
 
 
@@ -26,7 +26,7 @@ class S2M(nn.Module):
         return s @ self.filters @ s.transpose(2, 3)
 
 
-@register(ModelSpec("signet", "signet-chen.txt", min_length=16))
+@register(ModelSpec("signet", papers.CHEN_SIGNET, min_length=16))
 class SigNet(AMRModel):
     def __init__(self, num_classes, length, backbone="resnet50", k=3, width=64):
         super().__init__(num_classes, length)

@@ -7,12 +7,12 @@ take any window length, so one built model runs on windows of any length >= 32."
 import torch
 from torch import nn
 
-from . import resnet
+from . import papers, resnet
 from .registry import AMRModel, ModelSpec, register
 from .signet import S2M
 
 
-@register(ModelSpec("signet2", "signet-chen.txt", any_length=True, min_length=32))
+@register(ModelSpec("signet2", papers.CHEN_SIGNET, any_length=True, min_length=32))
 class SigNet2(AMRModel):
     def __init__(self, num_classes, length, backbone="resnet50", k=3, width=64):
         super().__init__(num_classes, length)

@@ -1,0 +1,12 @@
+"""The papers the zoo's models come from, cited by title and, where the paper gives one, DOI or arXiv id."""
+
+LIU_CNN_CLDNN = ("N. Liu, \"Research of Automatic Modulation Recognition Technology Based on Deep Learning\", "
+                 "doi:10.54254/2755-2721/2025.TJ22241")
+RAJENDRAN_LSTM = ("S. Rajendran et al., \"Deep Learning Models for Wireless Signal Classification With "
+                  "Distributed Low-Cost Spectrum Sensors\", IEEE TCCN, doi:10.1109/TCCN.2018.2835460")
+ZHANG_PET_CGDNN = ("F. Zhang, C. Luo, J. Xu, Y. Luo, \"An Efficient Deep Learning Model for Automatic Modulation "
+                   "Recognition Based on Parameter Estimation and Transformation\", IEEE Communications Letters")
+WANG_SE_JNNET = ("X. Wang, J. Wang, X. Lu, \"Modulation Recognition Method for Wireless Signals Based on Joint "
+                 "Neural Networks\", IEEE Access")
+CHEN_SIGNET = ("Z. Chen et al., \"SigNet: A Novel Deep Learning Framework for Radio Signal Classification\", "
+               "IEEE TCCN (also its baselines: LSTM2, 2D CNN, 1D-ResNet, MCLDNN)")
