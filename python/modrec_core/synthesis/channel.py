@@ -3,7 +3,8 @@
 A stage has a `name` (used to switch it off and to key its random stream), `draw(streams, n_ext)`
 returning its per-example parameters, and `apply(x, params, origin)` working on complex (N, n_ext)
 windows whose in-window part starts at sample `origin`. Stages with `before_crop` run on the
-window plus its margins (they move samples in time); the others run on the cropped window.
+window plus its margins (they move samples in time); the others run on the cropped window, before
+the noise, or with `after_noise` after it (a receiver's front end sees signal and noise together).
 """
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ class Phase:
 
     name = "phase"
     before_crop = False
+    after_noise = False
 
     def draw(self, streams, n_ext):
         return {"phase": streams.uniform("phase", (), -np.pi, np.pi)}
@@ -37,6 +39,7 @@ class CarrierOffset:
     drift_max: float = 0.0
     name = "cfo"
     before_crop = False
+    after_noise = False
 
     def draw(self, streams, n_ext):
         p = {"cfo": streams.uniform("cfo", (), -self.max_offset, self.max_offset)}
@@ -67,6 +70,7 @@ class Multipath:
     k_factor: float = 4.0
     name = "fading"
     before_crop = True
+    after_noise = False
 
     def draw(self, streams, n_ext):
         n_taps = len(self.delays)
@@ -87,19 +91,29 @@ class Multipath:
 
 @dataclass(frozen=True)
 class SampleRateOffset:
-    """Receiver clock offset: resample by (1 + eps), eps uniform in +-max_offset, about the window centre."""
+    """Symbol-rate (clock) error: resample by (1 + eps), eps uniform in +-max_offset, about the
+    window centre; with max_drift > 0 the rate also changes linearly across the window, from
+    eps - drift/2 to eps + drift/2, drift uniform in +-max_drift (a slowly drifting clock)."""
 
     max_offset: float
+    max_drift: float = 0.0
     name = "sro"
     before_crop = True
+    after_noise = False
 
     def draw(self, streams, n_ext):
-        return {"sro": streams.uniform("sro", (), -self.max_offset, self.max_offset)}
+        p = {"sro": streams.uniform("sro", (), -self.max_offset, self.max_offset)}
+        if self.max_drift > 0:
+            p["sro_drift"] = streams.uniform("sro_drift", (), -self.max_drift, self.max_drift)
+        return p
 
     def apply(self, x, p, origin):
         n = x.shape[1]
         centre = (n - 1) / 2.0
-        t = centre + (np.arange(n)[None, :] - centre) * (1.0 + p["sro"][:, None])
+        d = np.arange(n)[None, :] - centre
+        t = centre + d * (1.0 + p["sro"][:, None])
+        if self.max_drift > 0:
+            t = t + p["sro_drift"][:, None] * d * d / (2.0 * n)
         return interpolate(x, t)
 
 
@@ -111,12 +125,142 @@ class SymbolTiming:
     sps: int
     name = "timing"
     before_crop = True
+    after_noise = False
 
     def draw(self, streams, n_ext):
         return {"timing": streams.uniform("timing", (), 0.0, float(self.sps))}
 
     def apply(self, x, p, origin):
         return interpolate(x, np.arange(x.shape[1])[None, :] + p["timing"][:, None])
+
+
+@dataclass(frozen=True)
+class RandomMultipath:
+    """Static multipath with drawn taps, as a receiver meets it: `taps` paths, the first at delay 0
+    (Rician, K uniform in [0, max_k]: 0 is Rayleigh), the others Rayleigh at fractional delays
+    uniform in (0, max_delay] samples with powers falling as exp(-decay * delay / max_delay),
+    decay uniform in [1, 4]. A share 1 - `share` of the windows keep a flat channel."""
+
+    max_delay: float
+    taps: int = 3
+    max_k: float = 10.0
+    share: float = 1.0
+    name = "multipath"
+    before_crop = True
+    after_noise = False
+
+    def draw(self, streams, n_ext):
+        delays = streams.uniform("multipath_delay", (self.taps,), 0.0, self.max_delay)
+        delays[:, 0] = 0.0
+        k = streams.uniform("multipath_k", (), 0.0, self.max_k)[:, None]
+        decay = streams.uniform("multipath_decay", (), 1.0, 4.0)[:, None]
+        power = np.exp(-decay * delays / self.max_delay)
+        scatter = streams.normal("multipath_scatter", (self.taps, 2)).astype(np.float64) / np.sqrt(2.0)
+        rayleigh = scatter[..., 0] + 1j * scatter[..., 1]
+        los = np.exp(1j * streams.uniform("multipath_los", (), -np.pi, np.pi))
+        first = np.sqrt(k / (k + 1)) * los[:, None] + np.sqrt(1 / (k + 1)) * rayleigh[:, :1]
+        taps = np.concatenate([first, rayleigh[:, 1:]], axis=1) * np.sqrt(power)
+        flat = streams.uniform("multipath_on", ()) >= self.share
+        taps[flat] = np.eye(1, self.taps)
+        taps /= np.sqrt(np.sum(np.abs(taps) ** 2, axis=1, keepdims=True))
+        return {"multipath_delays": delays.astype(np.float32), "multipath_taps": taps.astype(np.complex64)}
+
+    def apply(self, x, p, origin):
+        f = np.fft.fftfreq(x.shape[1])
+        steer = np.exp(-2j * np.pi * p["multipath_delays"][:, :, None] * f[None, None, :])  # (N, taps, n)
+        response = np.einsum("nk,nkf->nf", p["multipath_taps"], steer)
+        return np.fft.ifft(np.fft.fft(x, axis=1) * response, axis=1).astype(np.complex64)
+
+
+@dataclass(frozen=True)
+class PhaseNoise:
+    """Local-oscillator phase noise: a Wiener phase whose per-sample step has a standard deviation
+    uniform in [0, max_std] radians."""
+
+    max_std: float
+    name = "phase_noise"
+    before_crop = False
+    after_noise = True
+
+    def draw(self, streams, n_ext):
+        return {"phase_noise_std": streams.uniform("phase_noise_std", (), 0.0, self.max_std).astype(np.float32),
+                "phase_noise_walk": streams.normal("phase_noise_walk", (n_ext,))}
+
+    def apply(self, x, p, origin):
+        steps = p["phase_noise_std"][:, None] * p["phase_noise_walk"][:, :x.shape[1]]
+        return rotate(x, np.cumsum(steps, axis=1))
+
+
+@dataclass(frozen=True)
+class IQImbalance:
+    """Receiver I/Q imbalance: the Q branch's gain off by g dB (uniform in +-max_gain_db) and its
+    phase by phi (uniform in +-max_phase_deg): Q' = 10^(g/20) (Q cos phi - I sin phi)."""
+
+    max_gain_db: float
+    max_phase_deg: float
+    name = "iq_imbalance"
+    before_crop = False
+    after_noise = True
+
+    def draw(self, streams, n_ext):
+        return {"iq_gain_db": streams.uniform("iq_gain_db", (), -self.max_gain_db, self.max_gain_db),
+                "iq_phase_deg": streams.uniform("iq_phase_deg", (), -self.max_phase_deg, self.max_phase_deg)}
+
+    def apply(self, x, p, origin):
+        g = (10.0 ** (p["iq_gain_db"] / 20.0))[:, None]
+        phi = np.deg2rad(p["iq_phase_deg"])[:, None]
+        q = g * (x.imag * np.cos(phi) - x.real * np.sin(phi))
+        return (x.real + 1j * q).astype(np.complex64)
+
+
+@dataclass(frozen=True)
+class DCOffset:
+    """A receiver's DC offset: a constant of magnitude uniform in [0, max_level] times the window's
+    RMS, at a uniform angle (the centre spike of a zero-IF receiver such as the RTL-SDR)."""
+
+    max_level: float
+    name = "dc_offset"
+    before_crop = False
+    after_noise = True
+
+    def draw(self, streams, n_ext):
+        return {"dc_level": streams.uniform("dc_level", (), 0.0, self.max_level),
+                "dc_angle": streams.uniform("dc_angle", (), -np.pi, np.pi)}
+
+    def apply(self, x, p, origin):
+        rms = np.sqrt(np.mean(np.abs(x) ** 2, axis=1))
+        dc = p["dc_level"] * rms * np.exp(1j * p["dc_angle"])
+        return (x + dc[:, None]).astype(np.complex64)
+
+
+@dataclass(frozen=True)
+class Quantizer:
+    """AGC and ADC: the window is scaled to an RMS level uniform in `level_dbfs` (per component,
+    full scale 1), rounded to `bits` (one of `bit_choices`, drawn per window; 0 keeps it
+    unquantized) with clipping at full scale, and scaled back."""
+
+    bit_choices: tuple = (8, 12, 0)
+    level_dbfs: tuple = (-25.0, -8.0)
+    name = "adc"
+    before_crop = False
+    after_noise = True
+
+    def draw(self, streams, n_ext):
+        pick = np.minimum((streams.uniform("adc_bits", ()) * len(self.bit_choices)).astype(int), len(self.bit_choices) - 1)
+        return {"adc_bits": np.asarray(self.bit_choices, np.float32)[pick],
+                "adc_level_dbfs": streams.uniform("adc_level", (), *self.level_dbfs).astype(np.float32)}
+
+    def apply(self, x, p, origin):
+        rms = np.sqrt(np.mean(np.abs(x) ** 2, axis=1) / 2.0)  # per component
+        gain = (10.0 ** (p["adc_level_dbfs"] / 20.0) / np.maximum(rms, 1e-12))[:, None]
+        quantized = (p["adc_bits"] > 0)[:, None]
+        levels = np.where(quantized, 2.0 ** (p["adc_bits"][:, None] - 1), 1.0)
+
+        def adc(v):
+            scaled = v * gain
+            return np.where(quantized, np.clip(np.round(scaled * levels) / levels, -1.0, 1.0), scaled) / gain
+
+        return (adc(x.real) + 1j * adc(x.imag)).astype(np.complex64)
 
 
 def rotate(x, phase):

@@ -21,7 +21,7 @@ class Modulation:
     name: str
     kind: str  # "linear", "oqpsk", "fsk" or "analog"
     points: np.ndarray = field(default=None, repr=False)
-    pulse: str = "rc"  # "rc" (roll-off), "gaussian" (BT), "rect"
+    pulse: str = "rc"  # "rc" or "rrc" (roll-off), "gaussian" (BT), "rect"
     bt: float = 0.35
     index: float = 0.5  # FSK modulation index h (tone spacing h / T)
     analog: str = ""  # "am_dsb_wc", "am_dsb_sc", "am_ssb_wc", "am_ssb_sc", "fm"
@@ -49,7 +49,7 @@ def analog(name, flavour, deviation=0.0):
     return Modulation(name, "analog", analog=flavour, deviation=deviation)
 
 
-_PULSES = {"rc": pulses.raised_cosine, "rect": pulses.rectangular, "gaussian": pulses.gaussian_rect}
+_PULSES = {"rc": pulses.raised_cosine, "rrc": pulses.root_raised_cosine, "rect": pulses.rectangular, "gaussian": pulses.gaussian_rect}
 
 
 def modulate(mod, u, shape_param, aux, n_samples, sps):

@@ -4,7 +4,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import constellations as c
-from .channel import CarrierOffset, Multipath, Phase, SampleRateOffset, SymbolTiming
+from .channel import (CarrierOffset, DCOffset, IQImbalance, Multipath, Phase, PhaseNoise, Quantizer, RandomMultipath,
+                      SampleRateOffset, SymbolTiming)
 from .modulators import analog, fsk, linear, oqpsk
 
 
@@ -21,6 +22,7 @@ class Preset:
     stages: tuple = ()
     margin: int = 0  # extra samples each side for stages that move samples in time
     awgn: bool = True
+    rrc_share: float = 0.0  # share of windows whose pulse is a real transmitter's (RRC; CPFSK for FSK)
 
     @property
     def labels(self):
@@ -78,6 +80,17 @@ SIG2019 = Preset(
 SIG2019_TIMING = replace(SIG2019, name="sig2019_timing", stages=(SymbolTiming(SIG2019.sps),) + SIG2019.stages,
                          margin=16)
 
+# Sig2019-12 as a receiver meets it (docs/synthesis.md gives each range and why): RC or RRC pulses,
+# any symbol timing, +-6 % symbol-rate error with drift, multipath over up to one symbol in half
+# the windows, then the front end after the noise: phase noise, I/Q imbalance, DC offset, AGC
+# level and an 8-bit, 12-bit or no ADC.
+SIG2019_FIELD = replace(
+    SIG2019, name="sig2019_field", rrc_share=0.5, margin=48,
+    stages=(SymbolTiming(SIG2019.sps), SampleRateOffset(0.06, max_drift=0.01),
+            RandomMultipath(max_delay=float(SIG2019.sps), taps=3, share=0.5)) + SIG2019.stages
+           + (PhaseNoise(0.01), IQImbalance(1.0, 5.0), DCOffset(0.15), Quantizer((8, 12, 0), (-25.0, -8.0))),
+)
+
 # RML-style channel: GNU Radio's dynamic channel model as RML2016.10a used it, at 200 kHz.
 _RML_CHANNEL = (Multipath(), SampleRateOffset(2.5e-4), Phase(),
                 CarrierOffset(2.5e-3, drift_std=1e-5, drift_max=1e-3))
@@ -108,7 +121,7 @@ RML2018 = Preset(
     stages=_RML_CHANNEL, margin=16,
 )
 
-PRESETS = {p.name: p for p in (SIG2019, SIG2019_TIMING, RML2016A, RML2018)}
+PRESETS = {p.name: p for p in (SIG2019, SIG2019_TIMING, SIG2019_FIELD, RML2016A, RML2018)}
 
 
 def get_preset(name):

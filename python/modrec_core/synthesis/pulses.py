@@ -18,6 +18,20 @@ def raised_cosine(t, beta):
     return np.where(singular, edge, g)
 
 
+def root_raised_cosine(t, beta):
+    """Root-raised-cosine pulse for roll-off beta (the transmit filter of GNU Radio's gr-digital
+    modulators; a receiver that does not matched-filter sees it): its square is raised cosine."""
+    t, beta = np.broadcast_arrays(np.asarray(t, float), np.asarray(beta, float))
+    b = np.maximum(beta, 1e-6)
+    x = 4.0 * b * t
+    at_zero = np.isclose(t, 0.0)
+    singular = np.isclose(np.abs(x), 1.0)
+    safe_t = np.where(at_zero | singular, 1.0, t)
+    g = (np.sin(np.pi * safe_t * (1 - b)) + x * np.cos(np.pi * safe_t * (1 + b))) / (np.pi * safe_t * (1 - x * x))
+    edge = b / np.sqrt(2) * ((1 + 2 / np.pi) * np.sin(np.pi / (4 * b)) + (1 - 2 / np.pi) * np.cos(np.pi / (4 * b)))
+    return np.where(at_zero, 1 - b + 4 * b / np.pi, np.where(singular, edge, g))
+
+
 def rectangular(t, _unused=None):
     """One-symbol rectangular pulse, centred on t = 0."""
     t = np.asarray(t, float)

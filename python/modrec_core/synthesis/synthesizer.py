@@ -1,5 +1,5 @@
 """The synthesizer: labels and SNRs in, impaired complex windows plus ground truth out."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -45,31 +45,47 @@ def synthesize(preset, labels, snr_db, seed, first=0, keep_clean=False):
     x = np.empty((n, n_ext), np.complex64)
     symbols = np.empty((n, n_ext // preset.sps), np.int16)
     rolloff_used = np.full(n, np.nan, np.float32)
+    rrc = streams.uniform("pulse_family", ()) < preset.rrc_share
     for k in np.unique(labels):
-        rows = np.flatnonzero(labels == k)
         mod = preset.classes[k]
-        x[rows], symbols[rows] = modulate(mod, u[rows], rolloff[rows], aux[rows], n_ext, preset.sps)
-        if mod.kind != "analog" and mod.pulse == "rc":
-            rolloff_used[rows] = rolloff[rows]
+        for family in (False, True):
+            rows = np.flatnonzero((labels == k) & (rrc == family))
+            if len(rows):
+                used = _receiver_pulse(mod) if family else mod
+                x[rows], symbols[rows] = modulate(used, u[rows], rolloff[rows], aux[rows], n_ext, preset.sps)
+                if used.kind != "analog" and used.pulse in ("rc", "rrc"):
+                    rolloff_used[rows] = rolloff[rows]
     params = {"rolloff": rolloff_used}
+    if preset.rrc_share > 0:
+        params["rrc"] = rrc.astype(np.float32)
     for stage in preset.stages:
         params.update(stage.draw(streams, n_ext))
     for stage in (s for s in preset.stages if s.before_crop):
         x = stage.apply(x, params, margin)
     x = x[:, margin:margin + length]
     x = x / np.sqrt(np.mean(np.abs(x) ** 2, axis=1, keepdims=True))
-    for stage in (s for s in preset.stages if not s.before_crop):
+    for stage in (s for s in preset.stages if not s.before_crop and not s.after_noise):
         x = stage.apply(x, params, 0)
     clean = x.astype(np.complex64) if keep_clean else None
     if preset.awgn:
         noise = streams.normal("noise", (2, length))
         sigma = np.sqrt(10.0 ** (-snr_db / 10.0) / 2.0).astype(np.float32)[:, None]
         x = x + sigma * (noise[:, 0] + 1j * noise[:, 1])
+    for stage in (s for s in preset.stages if s.after_noise):
+        x = stage.apply(x, params, 0)
     params = {k: v for k, v in params.items() if not k.endswith("_walk") and not k.endswith("_scatter")}
     params["snr_db"] = snr_db
     m0 = margin // preset.sps
     return Batch(x.astype(np.complex64), labels, snr_db, params,
                  symbols[:, m0:m0 + length // preset.sps], clean)
+
+
+def _receiver_pulse(mod):
+    """The class as an unmatched receiver sees a real transmitter's: a raised-cosine linear class
+    with the root-raised-cosine pulse, an FSK with rectangular frequency pulses (CPFSK)."""
+    if mod.pulse != "rc" or mod.kind == "analog":
+        return mod
+    return replace(mod, pulse="rect" if mod.kind == "fsk" else "rrc")
 
 
 def _check_request(preset, labels, snr_db):
