@@ -84,7 +84,7 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--full", action="store_true", help="also time the full sig2019 set written to HDF5")
     args = ap.parse_args(argv)
-    rows = [(f"modrec synthesize {p} (1 thread)", *ours(p, args.examples)) for p in ("sig2019", "rml2016a", "rml2018")]
+    rows = [(f"modrec synthesize {p} (1 thread)", *ours(p, args.examples)) for p in ("sig2019", "sig2019_field", "rml2016a", "rml2018")]
     try:
         rows += [("gr-digital QPSK modulator alone", *gnuradio_chain(False, 4_000_000)),
                  ("gr-digital QPSK modulator + channel_model", *gnuradio_chain(True, 2_000_000)),

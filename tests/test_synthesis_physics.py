@@ -145,3 +145,86 @@ def test_sig2019_timing_windows_start_off_symbol_boundaries():
     assert spread(aligned.x[:, grid]).max() < 1e-3
     assert spread(interpolate(shifted.x, grid[None, :] + (SPS - tau[:, None]) % SPS)).max() < 1e-2
     assert np.median(spread(shifted.x[:, grid])) > 0.3  # on the old grid most windows are between symbols
+
+
+FIELD = get_preset("sig2019_field")
+
+
+def _field_only(*keep):
+    """sig2019_field with every impairment but `keep` switched off (AWGN too)."""
+    return FIELD.without(*[s for s in FIELD.stage_names if s not in keep])
+
+
+def test_rrc_pulse_squared_is_nyquist_and_half_the_field_windows_use_it():
+    t = np.arange(-16 * 8, 16 * 8 + 1) / 8
+    g = pulses.root_raised_cosine(t, 0.35)
+    rc = np.convolve(g, g)
+    mid = len(rc) // 2
+    instants = rc[mid + 8 * np.arange(-6, 7)] / rc[mid]
+    assert np.allclose(np.delete(instants, 6), 0, atol=5e-3)  # RRC * RRC = RC: zero ISI
+    assert not np.allclose(g[8 * np.arange(1, 6) + 16 * 8], 0, atol=1e-2)  # RRC alone is not Nyquist
+    b = _batch(_field_only(), "QPSK", 400, 30.0)
+    assert 0.4 < b.params["rrc"].mean() < 0.6
+    fsk = _batch(_field_only(), "2FSK", 400, 30.0)
+    assert np.isnan(fsk.params["rolloff"][fsk.params["rrc"] == 1]).all()  # CPFSK: rectangular, no roll-off
+
+
+def test_symbol_rate_error_moves_the_baud_line():
+    """The |x|^2 spectral line of a linear class sits at the symbol rate, (1 + sro) / sps."""
+    b = _batch(_field_only("sro").with_length(4096), "QPSK", 60, 40.0)
+    env = np.abs(b.x) ** 2
+    spec = np.abs(np.fft.rfft(env - env.mean(axis=1, keepdims=True), n=1 << 16, axis=1))
+    f = np.fft.rfftfreq(1 << 16)
+    band = (f > 0.112) & (f < 0.138)  # 1/8 +- 7 %
+    peak = f[band][np.argmax(spec[:, band], axis=1)]
+    sro = b.params["sro"]  # the drift is centred on the window: its mean rate error is sro
+    hit = np.isclose(peak, (1 + sro) / SPS, atol=4e-4)
+    assert np.abs(sro).max() > 0.03 and hit.mean() > 0.9  # a few low-roll-off windows have a weak line
+
+
+def test_multipath_is_static_drawn_and_flat_in_the_rest():
+    b = _batch(_field_only("multipath"), "BPSK", 400, 30.0)
+    taps, delays = b.params["multipath_taps"], b.params["multipath_delays"]
+    assert np.allclose(np.sum(np.abs(taps) ** 2, axis=1), 1, atol=1e-5)
+    flat = np.isclose(np.abs(taps[:, 0]), 1.0)
+    assert 0.4 < flat.mean() < 0.6 and (delays[:, 0] == 0).all() and delays.max() <= SPS
+    clean = _batch(_field_only(), "BPSK", 400, 30.0)
+    assert np.allclose(b.x[flat], clean.x[flat], atol=1e-4)  # a flat channel changes nothing
+    assert not np.allclose(b.x[~flat], clean.x[~flat], atol=1e-2)
+
+
+def test_iq_imbalance_and_dc_offset_are_what_the_parameters_say():
+    b = _batch(_field_only("iq_imbalance", "dc_offset"), "QPSK", 300, 30.0)
+    clean = _batch(_field_only(), "QPSK", 300, 30.0)
+    g = 10 ** (b.params["iq_gain_db"] / 20)
+    phi = np.deg2rad(b.params["iq_phase_deg"])
+    q = g[:, None] * (clean.x.imag * np.cos(phi)[:, None] - clean.x.real * np.sin(phi)[:, None])
+    model = clean.x.real + 1j * q
+    assert np.allclose(b.x - model, (b.x - model).mean(axis=1, keepdims=True), atol=1e-4)
+    rms = np.sqrt(np.mean(np.abs(model) ** 2, axis=1))
+    dc = (b.x - model).mean(axis=1)
+    assert np.allclose(np.abs(dc), b.params["dc_level"] * rms, atol=1e-4)
+    assert np.allclose(np.angle(dc), b.params["dc_angle"], atol=1e-3)
+
+
+def test_adc_quantizes_to_its_bits_at_its_level():
+    b = _batch(_field_only("adc"), "16QAM", 300, 30.0)
+    bits, level = b.params["adc_bits"], b.params["adc_level_dbfs"]
+    assert set(np.unique(bits)) == {0.0, 8.0, 12.0}
+    for row in np.flatnonzero(bits == 8)[:20]:
+        values = np.unique(b.x[row].real)
+        steps = np.diff(values)
+        assert len(values) <= 256 and np.allclose(steps / steps.min(), np.round(steps / steps.min()), atol=1e-3)
+    eight = np.flatnonzero(bits == 8)
+    rms = np.sqrt(np.mean(np.abs(b.x[eight]) ** 2, axis=1) / 2)
+    step = np.array([np.diff(np.unique(b.x[r].real)).min() for r in eight])
+    assert np.allclose(20 * np.log10(rms / (step * 128)), level[eight], atol=0.5)  # full scale = 128 steps
+
+
+def test_phase_noise_grows_as_a_random_walk():
+    b = _batch(_field_only("phase_noise"), "BPSK", 300, 60.0)
+    clean = _batch(_field_only(), "BPSK", 300, 60.0)
+    drift = np.unwrap(np.angle(b.x * np.conj(clean.x)), axis=1)
+    std = b.params["phase_noise_std"]
+    late = drift[:, -1] - drift[:, 0]
+    assert 0.5 < np.std(late / (std * np.sqrt(511))) < 1.5  # Wiener: spread grows as sqrt(n)

@@ -11,7 +11,7 @@ from .work_errors import ends_flowgraph_on_error
 
 
 class signal_source(gr.sync_block):
-    """Emits bursts of a preset's classes (sig2019, sig2019_timing, rml2016a, rml2018), each tagged
+    """Emits bursts of a preset's classes (sig2019, sig2019_timing, sig2019_field, rml2016a, rml2018), each tagged
     at its first sample with `mod`, `snr_db`, `cfo` (cycles/sample), `cfo_hz`, `rolloff`, `phase`,
     `burst` and the preset's other impairment parameters (e.g. `timing`).
 
