@@ -297,3 +297,26 @@ def test_evaluate_takes_nan_snr_labels_and_names_an_empty_test_split(tmp_path):
     bad = subprocess.run(evaluate + [str(tmp_path / "e2"), "--data", str(tmp_path / "empty.h5")], capture_output=True,
                          text=True, env=ENV, timeout=300)
     assert bad.returncode == 1 and bad.stderr.strip().endswith("its test split is empty (split holds no row marked 'test')")
+
+
+def test_symmetry_augmentation_preserves_power_and_applies_each_transform():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((400, 2, 16)).astype(np.float32)
+    out = training.augment(x, ["rot90", "conj", "reverse"], np.random.default_rng(1))
+    assert out.shape == x.shape and np.allclose((out ** 2).sum(axis=(1, 2)), (x ** 2).sum(axis=(1, 2)), rtol=1e-5)
+    z, w = x[:, 0] + 1j * x[:, 1], out[:, 0] + 1j * out[:, 1]
+    kinds, matched = set(), 0
+    for a, b in zip(z, w):
+        hit = False
+        for k in range(4):
+            for conj in (False, True):
+                for rev in (False, True):
+                    c = np.conj(a) if conj else a
+                    c = c[::-1] if rev else c
+                    if np.allclose(b, c * 1j ** k, atol=1e-6):
+                        kinds.add((k, conj, rev))
+                        hit = True
+        matched += hit
+    assert matched == len(x) and len(kinds) == 16  # every output is a transform; every combination occurs
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        training.Recipe(augment="rot90+mirror")

@@ -35,6 +35,7 @@ class Recipe:
     warmup_epochs: int = 1
     l1: float = 0.0  # weight of the model's l1_penalty() (SE-JNNet's 2DSWM term)
     weight_decay: float = 0.0
+    augment: str = ""  # "+"-joined AUGMENTATIONS applied at random to training windows, e.g. "rot90+conj+reverse"
 
     def __post_init__(self):
         if self.schedule not in SCHEDULES:
@@ -44,12 +45,22 @@ class Recipe:
         for name in ("batch_size", "epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))
+        if unknown:
+            raise ValueError(f"unknown augmentation {unknown}; use {'+'.join(AUGMENTATIONS)} or a part of it")
         for name in ("plateau_patience", "stop_patience", "warmup_epochs", "l1", "weight_decay"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
+    @property
+    def augmentations(self):
+        return [a for a in self.augment.split("+") if a]
+
 
 SCHEDULES = ("plateau", "warmup_cosine", "onecycle")
+# Label-preserving symmetries of Sig2019-12's classes and channel: a random multiple of 90
+# degrees of rotation, complex conjugation, time reversal (docs/training.md).
+AUGMENTATIONS = ("rot90", "conj", "reverse")
 CLIP_NORM = 5.0  # gradient-norm clipping: an LSTM run at lr 3e-3 collapsed to chance without it
 
 # What each paper prints; models without a paper recipe of their own use Recipe() (Adam 1e-3,
@@ -205,7 +216,8 @@ class Trainer:
         if not os.path.exists(self.path):
             return False
         ck = torch.load(self.path, map_location=self.device, weights_only=False)
-        if ck["model_name"] != self.model.spec.name or ck["recipe"] != asdict(self.recipe):
+        recipe = {**asdict(Recipe()), **ck["recipe"]}  # fields added since the checkpoint take their defaults
+        if ck["model_name"] != self.model.spec.name or recipe != asdict(self.recipe):
             raise ValueError(f"{self.path}: checkpoint is for {ck['model_name']} with recipe {ck['recipe']}, "
                              f"not this run; use another --out folder or the same settings")
         self.model.load_state_dict(ck["model"])
@@ -276,6 +288,8 @@ class Trainer:
     def _batch(self, epoch, k):
         """Training batch k of `epoch`, cropped when the run trains on crops."""
         x, y = self.data.batch(epoch, k, self.recipe.batch_size)
+        if self.recipe.augment:
+            x = augment(x, self.recipe.augmentations, streams.generator(self.data.seed, epoch, k, streams.AUGMENT_KEY))
         return (self._crop(x, epoch, k), y) if self.crop else (x, y)
 
     def _batches(self, epoch, first):
@@ -355,6 +369,23 @@ def model_logits(model, iq, normalization, batch_size=512):
     with torch.no_grad():
         return torch.cat([model(torch.from_numpy(normalize(iq[k:k + batch_size], normalization)).to(device)).float().cpu()
                           for k in range(0, len(iq), batch_size)])
+
+
+def augment(x, names, rng):
+    """Windows x (B, 2, L) each transformed by the named symmetries, each applied at random
+    (rot90: one of 0, 90, 180, 270 degrees; conj and reverse: with probability 1/2)."""
+    i, q = x[:, 0], x[:, 1]
+    if "conj" in names:
+        q = np.where(rng.random(len(x))[:, None] < 0.5, -q, q)
+    if "rot90" in names:
+        k = rng.integers(0, 4, len(x))[:, None]
+        i, q = (np.select([k == 0, k == 1, k == 2], [i, -q, -i], q),
+                np.select([k == 0, k == 1, k == 2], [q, i, -q], -i))
+    out = np.stack([i, q], axis=1)
+    if "reverse" in names:
+        flip = rng.random(len(x)) < 0.5
+        out[flip] = out[flip, :, ::-1]
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batch_size=256):

@@ -44,6 +44,7 @@ SMALL_SAMPLE_KEY = 0xE7A  # training.small_sample
 BURST_CLASS_KEY = 0xC1A5  # burst_stream: which class each burst is
 BURST_GAP_KEY = 0x6A9  # burst_stream: random gap lengths
 CROP_KEY = 7  # training: random crop of a batch, keyed (epoch, batch, CROP_KEY)
+AUGMENT_KEY = 0xA06  # training: symmetry augmentation of a batch, keyed (epoch, batch, AUGMENT_KEY)
 
 
 def generator(seed, *key):
