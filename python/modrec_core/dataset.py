@@ -67,13 +67,17 @@ def design_at(indices, n_classes, snr_levels):
     return i % n_classes, np.asarray(snr_levels, np.float32)[(i // n_classes) % len(snr_levels)]
 
 
+def strata(labels, snr_db):
+    """One int64 key per example for its (class, SNR) group (a missing SNR is a group of its own)."""
+    return np.asarray(labels, np.int64) * 1000 + np.nan_to_num(np.asarray(snr_db, np.float64), nan=-999).astype(np.int64)
+
+
 def stratified_split(labels, snr_db, seed):
     """The 6:2:2 train/val/test split (uint8 index into SPLITS) of every (class, SNR) group:
     floor(share x size) rows each, the rest to train, shuffled within the group by `seed`."""
-    keys = np.asarray(labels, np.int64) * 1000 + np.nan_to_num(np.asarray(snr_db, np.float64), nan=-999).astype(np.int64)
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(strata(labels, snr_db), return_index=True, return_inverse=True)
     rng = streams.generator(seed, streams.SPLIT_KEY)
-    split = np.zeros(len(keys), np.uint8)
+    split = np.zeros(len(inverse), np.uint8)
     for group in np.argsort(first):  # groups in order of first appearance
         rows = np.flatnonzero(inverse == group)
         counts = np.floor(np.asarray(SPLIT_SHARES) * len(rows)).astype(int)

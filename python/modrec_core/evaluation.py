@@ -46,7 +46,7 @@ def report(probs, labels, snr_db, label_names):
     return {
         "labels": list(label_names),
         "examples": int(len(labels)),
-        "overall_accuracy": accuracy(probs, labels),
+        "overall_accuracy": float(correct.mean()),
         "accuracy_per_snr": per_snr,
         "mean_accuracy_over_snr": float(np.mean(list(per_snr.values()))) if per_snr else None,
         "peak_accuracy": per_snr[peak] if peak else None,

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from . import evaluation
-from .dataset import Dataset, balanced_design, design_at, stratified_split
+from .dataset import Dataset, balanced_design, design_at, strata, stratified_split
 from .normalize import normalize
 from .synthesis import get_preset, streams, synthesize
 
@@ -141,7 +141,7 @@ def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, l
 def small_sample(data, eta, seed):
     """The same TrainData with a stratified eta share of its fixed training set per class and SNR."""
     rng = streams.generator(seed, streams.SMALL_SAMPLE_KEY)
-    keys = data.train.labels * 1000 + np.nan_to_num(data.train.snr_db, nan=-999).astype(np.int64)
+    keys = strata(data.train.labels, data.train.snr_db)
     groups = [rng.permutation(np.flatnonzero(keys == key)) for key in np.unique(keys)]
     rows = np.concatenate([g[:max(1, round(eta * len(g)))] for g in groups])
     train = data.train.subset(np.sort(rows))
