@@ -1,11 +1,12 @@
-"""Live accuracy: compares the classifier's top class with the signal source's ground truth."""
+"""Live accuracy: compares the classifier's top class with the signal source's ground truth, and
+counts the windows it called "unknown" or "noise"."""
 import collections
 import sys
 
 import pmt
 from gnuradio import gr
 
-from .messages import parse
+from .messages import decision, parse
 
 
 class accuracy_monitor(gr.basic_block):
@@ -22,6 +23,7 @@ class accuracy_monitor(gr.basic_block):
         self.by_class = collections.defaultdict(lambda: [0, 0])  # true class -> [correct, total]
         self.by_snr = collections.defaultdict(lambda: [0, 0])
         self.unlabelled = 0
+        self.rejected = collections.Counter()  # "unknown" / "noise" decisions on labelled windows
         self.printed_at = -1
 
     def handle(self, msg):
@@ -31,6 +33,9 @@ class accuracy_monitor(gr.basic_block):
             self.unlabelled += 1
             return
         hit = int(meta["top_class"] == truth)
+        said = decision(meta)
+        if said in ("unknown", "noise"):
+            self.rejected[said] += 1
         for table, key in ((self.by_class, truth), (self.by_snr, meta.get("snr_db"))):
             if key is not None:
                 table[key][0] += hit
@@ -60,6 +65,8 @@ class accuracy_monitor(gr.basic_block):
         lines = [f"accuracy {100 * acc:.2f}% over {self.scored()} windows"]
         lines.append("  per SNR:   " + "  ".join(f"{s:g}dB {100 * a:.0f}%" for s, a in self.per_snr().items()))
         lines.append("  per class: " + "  ".join(f"{c} {100 * a:.0f}%" for c, a in self.per_class().items()))
+        lines.append(f"  said unknown {self.rejected['unknown']}, noise {self.rejected['noise']} "
+                     f"(top class still scored)")
         return "\n".join(lines)
 
     def _print(self):

@@ -3,7 +3,8 @@
 A thin adapter: the C++ iq_framer cuts and normalizes windows as the bundle's metadata says,
 `window_classifier` gates them and hands them to modrec_core's InferenceEngine (worker thread,
 bounded queue, batching), and publishes each result on the `probs` port as
-cons(meta dict, f32vector of probabilities). The engine's thread lives from start() to stop(),
+cons(meta dict, f32vector of calibrated probabilities). The meta dict says `decision`: the top
+class, "unknown" (the bundle's unknown detector rejects it) or "noise" (no signal in the window). The engine's thread lives from start() to stop(),
 so a flowgraph runs, stops and runs again; a model that fails ends the flowgraph with one
 logged error (`error()`), and rows that are not probabilities are counted, never published.
 """
@@ -77,8 +78,8 @@ class classifier(gr.hier_block2):
             self.connect(self.windows, self)
 
     def stats(self):
-        """Counters: windows in, classified, dropped, gated, non-finite, silent, bad_output, batches,
-        latency p50/p99."""
+        """Counters: windows in, classified (of which unknown and noise), dropped, gated, non-finite,
+        silent, bad_output, batches, latency p50/p99."""
         return self.windows.stats()
 
     def error(self):
@@ -111,13 +112,14 @@ class window_classifier(gr.sync_block):
         self.base_meta = pmt.make_dict()  # the per-model part of every message, built once
         for key, value in constant.items():
             self.base_meta = pmt.dict_add(self.base_meta, pmt.intern(key), value)
-        self.keys = {k: pmt.intern(k) for k in ("top_class", "top_prob", "window_start", "latency_ms", "dropped")}
+        self.keys = {k: pmt.intern(k) for k in ("top_class", "top_prob", "window_start", "latency_ms", "dropped",
+                                                 "decision", "unknown", "noise", "ood_score")}
         self.port = pmt.intern("probs")
         self.label_symbols = [pmt.intern(x) for x in bundle.labels]
-        self.counts = {"gated": 0, "nonfinite": 0, "silent": 0, "bad_output": 0}
+        self.counts = {"gated": 0, "nonfinite": 0, "silent": 0, "bad_output": 0, "unknown": 0, "noise": 0}
         self.sticky = {}
         self.results = {}
-        self.engine = InferenceEngine(bundle.predict_normalized, self._publish, max_batch, mode)
+        self.engine = InferenceEngine(bundle.score_normalized, self._publish, max_batch, mode)
         self.blocking = mode == "blocking" or prob_output
         self.error = None
 
@@ -191,26 +193,30 @@ class window_classifier(gr.sync_block):
             if p is not None:
                 out[k] = p
 
-    def _publish(self, probs, metas, latencies):
+    def _publish(self, scores, metas, latencies):
         dropped = pmt.from_uint64(self.engine.counters["dropped"])
         keys = self.keys
-        probs = np.asarray(probs, np.float32)
+        probs = np.asarray(scores.probs, np.float32)
         good = probability_rows(probs, len(self.labels))
-        if not good.all():
-            self.counts["bad_output"] += int(np.count_nonzero(~good))
-            probs = probs[good]
-            metas = [m for m, g in zip(metas, good) if g]
-            latencies = [t for t, g in zip(latencies, good) if g]
-        tops = np.argmax(probs, axis=1)
-        for p, top, (index, start, tags), latency in zip(probs, tops, metas, latencies):
+        self.counts["bad_output"] += int(np.count_nonzero(~good))
+        noise, unknown = scores.noise[good], scores.unknown[good] & ~scores.noise[good]
+        self.counts["noise"] += int(np.count_nonzero(noise))
+        self.counts["unknown"] += int(np.count_nonzero(unknown))
+        ood = scores.ood_score[good] if scores.ood_score is not None else np.full(len(noise), np.nan)
+        rows = np.flatnonzero(good)
+        tops = np.argmax(probs[rows], axis=1)
+        for k, row in enumerate(rows):
+            p, top, (index, start, tags) = probs[row], tops[k], metas[row]
+            decision = "noise" if noise[k] else "unknown" if unknown[k] else self.labels[top]
             meta = self.base_meta
             for key, value in tags.items():
                 meta = pmt.dict_add(meta, pmt.intern(key), value)
-            meta = pmt.dict_add(meta, keys["top_class"], self.label_symbols[top])
-            meta = pmt.dict_add(meta, keys["top_prob"], pmt.from_double(float(p[top])))
-            meta = pmt.dict_add(meta, keys["window_start"], pmt.from_uint64(start))
-            meta = pmt.dict_add(meta, keys["latency_ms"], pmt.from_double(latency * 1e3))
-            meta = pmt.dict_add(meta, keys["dropped"], dropped)
+            for key, value in (("top_class", self.label_symbols[top]), ("top_prob", pmt.from_double(float(p[top]))),
+                               ("decision", pmt.intern(decision)), ("unknown", pmt.from_bool(bool(unknown[k]))),
+                               ("noise", pmt.from_bool(bool(noise[k]))), ("ood_score", pmt.from_double(float(ood[k]))),
+                               ("window_start", pmt.from_uint64(start)),
+                               ("latency_ms", pmt.from_double(latencies[row] * 1e3)), ("dropped", dropped)):
+                meta = pmt.dict_add(meta, keys[key], value)
             self.message_port_pub(self.port, pmt.cons(meta, pmt.init_f32vector(len(p), p)))
             if self.prob_output:
                 self.results[index] = p

@@ -8,3 +8,9 @@ def parse(msg):
     if not (pmt.is_pair(msg) and pmt.is_dict(pmt.car(msg)) and pmt.is_f32vector(pmt.cdr(msg))):
         raise ValueError("expected a modrec probs message: cons(dict, f32vector)")
     return pmt.to_python(pmt.car(msg)), np.array(pmt.f32vector_elements(pmt.cdr(msg)), np.float32)
+
+
+def decision(meta):
+    """What the classifier concluded: a class name, "unknown" or "noise" (the top class for
+    messages from before decisions existed)."""
+    return meta.get("decision", meta["top_class"])

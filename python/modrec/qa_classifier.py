@@ -11,7 +11,8 @@ import torch
 from gnuradio import blocks, gr, gr_unittest
 
 from gnuradio import modrec
-from modrec_core.bundle import BundleError, export, load_bundle, read_metadata, replace_metadata
+from modrec_core import openset
+from modrec_core.bundle import BundleError, export, load_bundle, read_metadata, replace_metadata, write_confidence
 from modrec_core.models import build
 
 LABELS = ["A", "B", "C"]
@@ -156,7 +157,7 @@ class qa_classifier(gr_unittest.TestCase):
         meta, _, _ = _run(self.x, cls)  # returns: the flowgraph ended instead of hanging or aborting
         self.assertEqual(meta, [])
         self.assertIn("model exploded", str(cls.error()))
-        cls.windows.engine._predict = load_bundle(self.path).predict_normalized
+        cls.windows.engine._predict = load_bundle(self.path).score_normalized
         meta, _, _ = _run(self.x, cls)  # a new run starts clean
         self.assertEqual(len(meta), 20)
         self.assertIsNone(cls.error())
@@ -167,12 +168,12 @@ class qa_classifier(gr_unittest.TestCase):
         seen = [0]  # windows scored so far: the bad rows follow the stream, not how it was batched
 
         def half_bad(w):
-            p = good(w)
-            index = seen[0] + np.arange(len(p))
-            seen[0] += len(p)
-            p[index % 2 == 0] = np.nan
-            p[index % 4 == 1] *= 3  # sums to 3: not a probability vector
-            return p
+            scores = good(w)
+            index = seen[0] + np.arange(len(w))
+            seen[0] += len(w)
+            scores.probs[index % 2 == 0] = np.nan
+            scores.probs[index % 4 == 1] *= 3  # sums to 3: not a probability vector
+            return scores
 
         cls.windows.engine._predict = half_bad
         meta, probs, _ = _run(self.x, cls)
@@ -180,6 +181,23 @@ class qa_classifier(gr_unittest.TestCase):
         np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-3)
         s = cls.stats()
         self.assertEqual((s["bad_output"], s["classified"], len(meta)), (15, 5, 5))
+
+    def test_decisions_say_noise_unknown_or_the_class(self):
+        meta, _, _ = _run(self.x, modrec.classifier(self.path))  # white noise: no signal in any window
+        self.assertEqual({(m["decision"], m["noise"]) for m in meta}, {("noise", True)})
+        tone = np.exp(2j * np.pi * 0.05 * np.arange(64 * 20)).astype(np.complex64)
+        rng = np.random.default_rng(2)
+        confidence = openset.fit_confidence(rng.normal(size=(60, 3)), np.arange(60) % 3, np.full(60, 20.0))
+        for threshold, want in ((-1e9, {"unknown"}), (1e9, set(LABELS))):
+            confidence["unknown_detector"]["threshold"] = threshold
+            path = os.path.join(self.tmp.name, "calibrated.onnx")
+            write_confidence(self.path, confidence, path)
+            cls = modrec.classifier(path)
+            meta, _, _ = _run(tone, cls)
+            self.assertEqual({m["decision"] for m in meta} - want, set())
+            self.assertTrue(all(np.isfinite(m["ood_score"]) and not m["noise"] for m in meta))
+            s = cls.stats()
+            self.assertEqual((s["unknown"], s["noise"], s["classified"]), (20 if want == {"unknown"} else 0, 0, 20))
 
     def test_problems_fail_at_construction(self):
         with self.assertRaisesRegex(BundleError, "no such bundle file"):

@@ -17,8 +17,9 @@ from gnuradio import modrec  # noqa: E402
 LABELS = ["BPSK", "QPSK", "8PSK"]
 
 
-def _msg(probs, start, truth=None, snr=None):
-    meta = {"labels": LABELS, "top_class": LABELS[int(np.argmax(probs))], "top_prob": float(max(probs)),
+def _msg(probs, start, truth=None, snr=None, decision=None):
+    top = LABELS[int(np.argmax(probs))]
+    meta = {"labels": LABELS, "top_class": top, "top_prob": float(max(probs)), "decision": decision or top,
             "window_start": start, "window_len": 128, "sample_rate": 1e6, "model": "test", "latency_ms": 1.0,
             "dropped": 0}
     if truth:
@@ -35,13 +36,16 @@ class qa_message_sinks(gr_unittest.TestCase):
         mon.handle(_msg([0.8, 0.1, 0.1], 128, "QPSK", 10.0))
         mon.handle(_msg([0.1, 0.1, 0.8], 256, "8PSK", 0.0))
         mon.handle(_msg([0.1, 0.1, 0.8], 384))
-        self.assertAlmostEqual(mon.accuracy(), 2 / 3)
-        self.assertEqual(mon.per_snr(), {0.0: 1.0, 10.0: 0.5})
+        mon.handle(_msg([0.4, 0.3, 0.3], 512, "QPSK", 10.0, decision="unknown"))
+        self.assertAlmostEqual(mon.accuracy(), 2 / 4)
+        self.assertEqual(mon.rejected["unknown"], 1)
+        self.assertEqual(mon.per_snr(), {0.0: 1.0, 10.0: 1 / 3})
         self.assertEqual(mon.per_class(), {"8PSK": 1.0, "BPSK": 1.0, "QPSK": 0.0})
         self.assertEqual(mon.unlabelled, 1)
         self.assertIn("accuracy 50.00% over 2 windows", out.getvalue())
         mon.stop()
-        self.assertIn("accuracy 66.67% over 3 windows", out.getvalue())
+        self.assertIn("accuracy 50.00% over 4 windows", out.getvalue())
+        self.assertIn("said unknown 1, noise 0", out.getvalue())
 
     def test_jsonl_logger_writes_one_record_per_window(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -65,12 +69,14 @@ class qa_message_sinks(gr_unittest.TestCase):
             log = modrec.results_logger(base, fmt="sigmf")
             log.handle(_msg([0.1, 0.8, 0.1], 128))
             log.handle(_msg([0.9, 0.05, 0.05], 0))
+            log.handle(_msg([0.4, 0.3, 0.3], 256, decision="noise"))
             log.stop()
             with open(base + ".sigmf-meta") as f:
                 meta = json.load(f)
         ann = meta["annotations"]
-        self.assertEqual([a["core:sample_start"] for a in ann], [0, 128, 1000])
+        self.assertEqual([a["core:sample_start"] for a in ann], [0, 128, 256, 1000])
         self.assertEqual((ann[0]["core:label"], ann[0]["core:sample_count"]), ("BPSK", 128))
+        self.assertEqual((ann[2]["core:label"], ann[2]["modrec:top_class"]), ("noise", "BPSK"))
         self.assertEqual(meta["global"]["core:sample_rate"], 1e6)
 
     def test_bad_logger_arguments(self):
@@ -98,6 +104,9 @@ class qa_message_sinks(gr_unittest.TestCase):
         tb.stop()
         tb.wait()
         self.assertEqual(display.top_class(), "QPSK")
+        self.assertEqual(display.heading(), "Test: QPSK (75%)")
+        display._update(dict(display.meta, decision="unknown"), display.probs)
+        self.assertEqual(display.heading(), "Test: unknown (nearest QPSK, 75%)")
         image = display.grab().toImage()
         path = os.environ.get("MODREC_SCREENSHOT")
         if path:

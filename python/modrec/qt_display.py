@@ -1,10 +1,11 @@
-"""Qt probability display: class probability bars (top class highlighted) over a class-vs-time strip."""
+"""Qt probability display: class probability bars (top class highlighted) over a class-vs-time
+strip, headed by the decision ("unknown" and "noise" shown as such)."""
 import numpy as np
 import pmt
 from gnuradio import gr
 from PyQt5 import Qt, QtCore, QtGui
 
-from .messages import parse
+from .messages import decision, parse
 
 TOP_COLOR = QtGui.QColor(230, 120, 20)
 BAR_COLOR = QtGui.QColor(70, 110, 170)
@@ -34,6 +35,14 @@ class probability_display(gr.basic_block, Qt.QWidget):
     def top_class(self):
         return self.labels[int(np.argmax(self.probs))] if self.probs is not None else None
 
+    def heading(self):
+        """The line above the bars: the decision ("unknown" and "noise" with the nearest class), and the truth."""
+        top = int(np.argmax(self.probs))
+        said = decision(self.meta)
+        head = (f"{said} ({100 * self.probs[top]:.0f}%)" if said == self.labels[top]
+                else f"{said} (nearest {self.labels[top]}, {100 * self.probs[top]:.0f}%)")
+        return f"{self.title}: {head}{'  truth ' + str(self.meta['mod']) if 'mod' in self.meta else ''}"
+
     def _update(self, meta, probs):
         labels = list(meta.get("labels", []))
         if labels != self.labels:
@@ -54,8 +63,7 @@ class probability_display(gr.basic_block, Qt.QWidget):
         row = (bars_h - 24) / n
         label_w = 70
         top = int(np.argmax(self.probs))
-        painter.drawText(4, 16, f"{self.title}: {self.labels[top]} ({100 * self.probs[top]:.0f}%)"
-                                f"{'  truth ' + str(self.meta['mod']) if 'mod' in self.meta else ''}")
+        painter.drawText(4, 16, self.heading())
         for k, (name, p) in enumerate(zip(self.labels, self.probs)):
             y = int(24 + k * row)
             painter.setPen(QtGui.QColor(20, 20, 20))

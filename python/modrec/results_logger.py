@@ -5,7 +5,7 @@ import os
 import pmt
 from gnuradio import gr
 
-from .messages import parse
+from .messages import decision, parse
 
 FORMATS = ("jsonl", "sigmf")
 
@@ -15,7 +15,8 @@ class results_logger(gr.basic_block):
 
     jsonl: appends one self-contained JSON object per window to `path` as it arrives.
     sigmf: `path` is a recording's base name (path.sigmf-data written by a file sink); when the
-    flowgraph stops, path.sigmf-meta gets one annotation per window (label = top class), added to
+    flowgraph stops, path.sigmf-meta gets one annotation per window (label = the decision: a class,
+"unknown" or "noise"), added to
     the annotations already there, or in a new metadata file (datatype cf32_le).
     """
 
@@ -43,7 +44,8 @@ class results_logger(gr.basic_block):
         self.sample_rate = meta.get("sample_rate") or self.sample_rate
         self.annotations.append({"core:sample_start": int(meta["window_start"]),
                                  "core:sample_count": int(meta["window_len"]),
-                                 "core:label": meta["top_class"], "modrec:probability": float(meta["top_prob"]),
+                                 "core:label": decision(meta), "modrec:top_class": meta["top_class"],
+                                 "modrec:probability": float(meta["top_prob"]),
                                  "modrec:model": meta["model"]})
 
     def stop(self):

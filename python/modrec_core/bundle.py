@@ -3,7 +3,8 @@
 
 `export()` writes them; `load_bundle()` validates every field and returns a ready `Bundle`
 whose `predict()` takes raw (B, 2, L) I/Q windows, normalizes them as the metadata says, and
-returns class probabilities (B, C).
+returns class probabilities (B, C), calibrated by the bundle's temperature; `score_normalized()`
+adds the unknown-signal score and decision and the noise test (docs/open-set.md).
 """
 import json
 import os
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import __version__
+from . import __version__, calibration, openset, signal_presence
 from .normalize import NORMALIZATIONS, check_samples, normalize
 
 FORMAT = "modrec-bundle/1"
-INPUT_NAME, OUTPUT_NAME = "iq", "probs"
+INPUT_NAME, OUTPUT_NAME, LOGITS_NAME = "iq", "probs", "logits"
 INPUT_LAYOUTS = ("iq",)
 FIELDS = ("modrec_format", "model", "labels", "window_length", "normalization", "input_layout",
           "samples_per_symbol", "sample_rate", "training_preset", "training_seed", "accuracy", "code_version")
@@ -61,6 +62,8 @@ class BundleMeta:
     accuracy: dict
     code_version: str
     trained_window_length: object = None  # int, or None where an older or third-party bundle omits it
+    temperature: float = 1.0  # softmax temperature fitted on the validation split (1: uncalibrated)
+    unknown_detector: dict = None  # openset.fit_detector()'s output, or None: no unknown decision
 
     def as_props(self):
         props = {"modrec_format": FORMAT}
@@ -71,25 +74,30 @@ class BundleMeta:
 
 
 def make_meta(name, labels, window_length, preprocessing=None, trained_on=None, metrics=None,
-              trained_window_length=None):
-    """Bundle metadata from a model name, its labels and window length, and what it was trained on."""
+              trained_window_length=None, confidence=None):
+    """Bundle metadata from a model name, its labels and window length, what it was trained on and
+    its confidence calibration ({"temperature": T, "unknown_detector": {...}}, both optional)."""
     pre = {"normalization": "none", "input_layout": "iq", **(preprocessing or {})}
     trained = {"preset": "none", "seed": "none", "samples_per_symbol": "unknown", "sample_rate": "normalized",
                **(trained_on or {})}
     meta = BundleMeta(name, list(labels), window_length, pre["normalization"], pre["input_layout"],
                       trained["samples_per_symbol"], trained["sample_rate"], str(trained["preset"]),
-                      trained["seed"], dict(metrics or {}), __version__, trained_window_length)
+                      trained["seed"], dict(metrics or {}), __version__, trained_window_length,
+                      **(confidence or {}))
     return parse_meta(meta.as_props(), "<new bundle>")
 
 
-def export(model, path, labels, preprocessing=None, trained_on=None, metrics=None, torchscript=False, opset=17):
-    """Write `model` as an ONNX bundle at `path` (and `path` with .pt when torchscript); returns its BundleMeta."""
+def export(model, path, labels, preprocessing=None, trained_on=None, metrics=None, torchscript=False, opset=17,
+           confidence=None):
+    """Write `model` as an ONNX bundle at `path` (outputs probs and logits; and `path` with .pt when
+    torchscript); returns its BundleMeta."""
     import torch
 
     spec = model.spec
     window = "any" if spec.any_length else model.length
     pre = {"normalization": spec.normalization, **(preprocessing or {})}
-    meta = make_meta(spec.name, labels, window, pre, trained_on, metrics, trained_window_length=model.length)
+    meta = make_meta(spec.name, labels, window, pre, trained_on, metrics, trained_window_length=model.length,
+                     confidence=confidence)
     if len(labels) != model.num_classes:
         raise BundleError(f"{path}: {len(labels)} labels for a model with {model.num_classes} outputs")
     wrapped = _WithSoftmax(model).eval()
@@ -97,9 +105,9 @@ def export(model, path, labels, preprocessing=None, trained_on=None, metrics=Non
     axes = {0: "batch", 2: "length"} if spec.any_length else {0: "batch"}
     with warnings.catch_warnings():  # the tracer's notes on shape checks and RNN batch sizes do not apply
         warnings.simplefilter("ignore")
-        torch.onnx.export(wrapped, (example,), path, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                          dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: {0: "batch"}}, opset_version=opset,
-                          dynamo=False)
+        torch.onnx.export(wrapped, (example,), path, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME, LOGITS_NAME],
+                          dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: {0: "batch"}, LOGITS_NAME: {0: "batch"}},
+                          opset_version=opset, dynamo=False)
     replace_metadata(path, meta.as_props(), path)
     if torchscript:
         with warnings.catch_warnings():
@@ -118,10 +126,12 @@ def read_metadata(path):
 
 def replace_metadata(src, props, dst):
     """Write ONNX file `src` to `dst` with metadata_props `props` (a dict of strings) instead of
-    its own, checked, through a temporary file renamed onto `dst`."""
+    its own, and with a `logits` output where it had only `probs` (the input of its final
+    Softmax), checked, through a temporary file renamed onto `dst`."""
     import onnx
 
     proto = onnx.load(src)
+    _expose_logits(proto)
     del proto.metadata_props[:]
     for key, value in props.items():
         proto.metadata_props.add(key=key, value=value)
@@ -129,6 +139,34 @@ def replace_metadata(src, props, dst):
     onnx.checker.check_model(proto)
     onnx.save(proto, f"{dst}.tmp")
     os.replace(f"{dst}.tmp", dst)
+
+
+def write_confidence(src, confidence, dst):
+    """Write bundle `src` to `dst` with confidence metadata ({"temperature", "unknown_detector"})
+    and a logits output, everything else unchanged; returns the new BundleMeta."""
+    meta = parse_meta(read_metadata(src), src)
+    meta = BundleMeta(**{**meta.__dict__, **confidence})
+    props = meta.as_props()
+    parse_meta(props, dst)
+    replace_metadata(src, props, dst)
+    return meta
+
+
+def _expose_logits(proto):
+    """Add the final Softmax's input as graph output `logits`, unless the graph has one already or
+    its probabilities come from elsewhere (then the engine uses their logarithm)."""
+    import onnx
+
+    graph = proto.graph
+    final = [n for n in graph.node if OUTPUT_NAME in n.output]
+    if any(o.name == LOGITS_NAME for o in graph.output) or len(final) != 1 or final[0].op_type != "Softmax":
+        return
+    if final[0].input[0] != LOGITS_NAME:
+        graph.node.append(onnx.helper.make_node("Identity", [final[0].input[0]], [LOGITS_NAME]))
+    probs = next(o for o in graph.output if o.name == OUTPUT_NAME)
+    logits = graph.output.add()
+    logits.CopyFrom(probs)
+    logits.name = LOGITS_NAME
 
 
 def load_bundle(path, device="cpu", threads=None):
@@ -149,7 +187,7 @@ def _probe(bundle):
     length = meta.window_length if meta.window_length != "any" else (meta.trained_window_length or 128)
     noise = np.random.default_rng(0).standard_normal((PROBE_WINDOWS, 2, length)).astype(np.float32)
     try:
-        probs = np.asarray(bundle.predict_normalized(normalize(noise, meta.normalization)))
+        probs = np.asarray(bundle.outputs_normalized(normalize(noise, meta.normalization))[0])
     except Exception as e:  # any runtime's error type: the graph and its metadata disagree
         raise BundleError(f"{bundle.path}: the model fails on ({PROBE_WINDOWS}, 2, {length}) windows "
                           f"({e.__class__.__name__}: {str(e)[:160]})") from None
@@ -161,8 +199,21 @@ def _probe(bundle):
                           f"to 1) on noise windows, e.g. {np.round(probs[0], 4).tolist()}")
 
 
+@dataclass
+class Scores:
+    """What the engine makes of a batch of windows."""
+
+    probs: np.ndarray  # (B, C) calibrated class probabilities
+    ood_score: object  # (B,) the unknown detector's score, or None where the bundle has no detector
+    unknown: np.ndarray  # (B,) bool: the detector's score is above its threshold
+    noise: np.ndarray  # (B,) bool: no signal in the window (signal_presence)
+
+
 class Bundle:
-    """A loaded bundle: its metadata and a predict() over raw I/Q windows."""
+    """A loaded bundle: its metadata and a predict() over raw I/Q windows.
+
+    `run(x)` returns (probs, logits or None) for normalized windows, as the graph computes them.
+    """
 
     def __init__(self, path, meta, backend, run):
         self.path, self.meta, self.backend, self._run = path, meta, backend, run
@@ -172,24 +223,56 @@ class Bundle:
         return self.meta.labels
 
     def predict(self, iq):
-        """Class probabilities (B, C) for raw float32 windows (B, 2, L); NaN or silent windows are refused."""
+        """Calibrated class probabilities (B, C) for raw float32 windows (B, 2, L); NaN or silent
+        windows are refused."""
+        probs, logits = self.outputs(iq)
+        return probs if self.meta.temperature == 1.0 else calibration.tempered(logits, self.meta.temperature)
+
+    def outputs(self, iq):
+        """(uncalibrated probabilities, logits) for raw float32 windows (B, 2, L), every row checked."""
         iq = self._checked(iq)
         check_samples(iq, f"{self.path}: input")
-        probs = self.predict_normalized(normalize(iq, self.meta.normalization))
+        probs, logits = self.outputs_normalized(normalize(iq, self.meta.normalization))
         bad = ~probability_rows(probs, len(self.labels))
         if bad.any():
             raise BundleError(f"{self.path}: the model output {np.count_nonzero(bad)} of {len(bad)} rows that are "
                               f"not probabilities (first: window {np.flatnonzero(bad)[0]}); refusing to score them")
-        return probs
+        return probs, logits
 
-    def predict_normalized(self, iq, chunk=1024):
-        """Class probabilities (B, C) for windows already normalized as meta.normalization says.
+    def predict_normalized(self, iq):
+        """Calibrated class probabilities (B, C) for windows already normalized as
+        meta.normalization says."""
+        probs, logits = self.outputs_normalized(iq)
+        return probs if self.meta.temperature == 1.0 else calibration.tempered(logits, self.meta.temperature)
+
+    def score_normalized(self, iq):
+        """Scores (calibrated probabilities, unknown score and decision, noise test) for
+        normalized windows: what the classifier block publishes."""
+        probs, logits = self.outputs_normalized(iq)
+        temperature, detector = self.meta.temperature, self.meta.unknown_detector
+        if temperature != 1.0:
+            probs = calibration.tempered(logits, temperature)
+        noise = signal_presence.is_noise(iq, self.meta.normalization)
+        if detector is None:
+            return Scores(probs, None, np.zeros(len(probs), bool), noise)
+        ood = openset.scores(logits, detector["method"], temperature, detector.get("stats"))
+        with np.errstate(invalid="ignore"):
+            return Scores(probs, ood, ood > detector["threshold"], noise)
+
+    def outputs_normalized(self, iq, chunk=1024):
+        """(probabilities as the graph outputs them, logits) for normalized windows; a graph
+        without a logits output gets log(probs), NaN for rows that are not probabilities.
         Large inputs run `chunk` windows at a time (onnxruntime's recurrent kernels abort on
         tensors past 2^31 elements)."""
         iq = np.ascontiguousarray(self._checked(iq))
-        if len(iq) <= chunk:
-            return self._run(iq)
-        return np.concatenate([self._run(iq[k:k + chunk]) for k in range(0, len(iq), chunk)])
+        parts = [self._run(iq[k:k + chunk]) for k in range(0, max(len(iq), 1), chunk)]
+        probs = np.concatenate([p for p, _ in parts])
+        if parts[0][1] is not None:
+            return probs, np.concatenate([z for _, z in parts])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logits = np.log(probs.astype(np.float64))
+        logits[~probability_rows(probs, len(self.labels))] = np.nan
+        return probs, logits
 
     def _checked(self, iq):
         iq = np.asarray(iq, np.float32)
@@ -200,7 +283,7 @@ class Bundle:
 
 
 class _WithSoftmax:
-    """Model wrapper that outputs probabilities (a torch Module built lazily to keep torch optional)."""
+    """Model wrapper that outputs (probabilities, logits) (a torch Module built lazily to keep torch optional)."""
 
     def __new__(cls, model):
         import torch
@@ -211,7 +294,8 @@ class _WithSoftmax:
                 self.inner = inner
 
             def forward(self, x):
-                return torch.softmax(self.inner(x), dim=1)
+                logits = self.inner(x)
+                return torch.softmax(logits, dim=1), logits
 
         return WithSoftmax(model)
 
@@ -240,10 +324,18 @@ def parse_meta(props, path):
     accuracy = _json_field(props, "accuracy", path)
     if not isinstance(accuracy, dict):
         raise BundleError(f"{path}: field accuracy must be a JSON object")
+    temperature = _positive_number(props, "temperature", path) if "temperature" in props else 1.0
+    detector = None
+    if "unknown_detector" in props:
+        detector = _json_field(props, "unknown_detector", path)
+        try:
+            openset.check_detector(detector, len(labels), path)
+        except ValueError as e:
+            raise BundleError(str(e)) from None
     return BundleMeta(props["model"], labels, window, props["normalization"], props["input_layout"],
                       _number_or(props, "samples_per_symbol", "unknown", path),
                       _number_or(props, "sample_rate", "normalized", path), props["training_preset"],
-                      props["training_seed"], accuracy, props["code_version"], trained_window)
+                      props["training_seed"], accuracy, props["code_version"], trained_window, temperature, detector)
 
 
 def _positive_int(props, key, expected, path):
@@ -267,14 +359,17 @@ def _choice(props, key, allowed, path):
 
 def _number_or(props, key, word, path):
     value = props[key]
-    if value == word:
-        return value
+    return value if value == word else _positive_number(props, key, path, f"a number or {word!r}")
+
+
+def _positive_number(props, key, path, expected="a positive number"):
+    value = props[key]
     try:
         number = float(value)
     except ValueError:
-        raise BundleError(f"{path}: field {key} is {value!r}, expected a number or {word!r}") from None
-    if not number > 0:
-        raise BundleError(f"{path}: field {key} must be > 0, got {value}")
+        raise BundleError(f"{path}: field {key} is {value[:40]!r}, expected {expected}") from None
+    if not 0 < number < float("inf"):
+        raise BundleError(f"{path}: field {key} must be > 0 and finite, got {value}")
     return number
 
 
@@ -301,7 +396,13 @@ def _load_onnx(path, device, threads):
     # onnxruntime's idle workers spin by default, taking CPU from GNU Radio's threads around them
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(proto.SerializeToString(), options, providers=providers)
-    return Bundle(path, meta, "onnxruntime", lambda x: session.run([OUTPUT_NAME], {INPUT_NAME: x})[0])
+    names = [o.name for o in proto.graph.output]
+
+    def run(x):
+        outputs = session.run(names, {INPUT_NAME: x})
+        return outputs[0], (outputs[1] if len(outputs) > 1 else None)
+
+    return Bundle(path, meta, "onnxruntime", run)
 
 
 def _onnx_providers(device, path, ort):
@@ -317,16 +418,26 @@ def _onnx_providers(device, path, ort):
 
 def _check_graph_shapes(proto, meta, path):
     inputs, outputs = proto.graph.input, proto.graph.output
-    if len(inputs) != 1 or inputs[0].name != INPUT_NAME or len(outputs) != 1 or outputs[0].name != OUTPUT_NAME:
-        raise BundleError(f"{path}: graph must have one input '{INPUT_NAME}' and one output '{OUTPUT_NAME}'")
-    dims_in = [d.dim_value if d.HasField("dim_value") else None for d in inputs[0].type.tensor_type.shape.dim]
-    dims_out = [d.dim_value if d.HasField("dim_value") else None for d in outputs[0].type.tensor_type.shape.dim]
+    names = [o.name for o in outputs]
+    if len(inputs) != 1 or inputs[0].name != INPUT_NAME or names not in ([OUTPUT_NAME], [OUTPUT_NAME, LOGITS_NAME]):
+        raise BundleError(f"{path}: graph must have one input '{INPUT_NAME}' and outputs '{OUTPUT_NAME}' "
+                          f"(and optionally '{LOGITS_NAME}'), has {names}")
+    dims_in = _dims(inputs[0])
     want_len = None if meta.window_length == "any" else meta.window_length
     if len(dims_in) != 3 or dims_in[1] != 2 or dims_in[2] != want_len:
         raise BundleError(f"{path}: input must be (B, 2, {meta.window_length}), graph has {dims_in}")
-    if len(dims_out) != 2 or dims_out[1] != len(meta.labels):
-        raise BundleError(f"{path}: output must be (B, {len(meta.labels)}) for {len(meta.labels)} labels, "
-                          f"graph has {dims_out}")
+    for output in outputs:
+        dims_out = _dims(output)
+        if len(dims_out) != 2 or dims_out[1] != len(meta.labels):
+            raise BundleError(f"{path}: output must be (B, {len(meta.labels)}) for {len(meta.labels)} labels, "
+                              f"graph's {output.name} has {dims_out}")
+    if meta.unknown_detector and meta.unknown_detector["method"] != "msp" and len(outputs) == 1:
+        raise BundleError(f"{path}: unknown detector {meta.unknown_detector['method']!r} needs the graph's "
+                          f"'{LOGITS_NAME}' output, which it lacks")
+
+
+def _dims(value_info):
+    return [d.dim_value if d.HasField("dim_value") else None for d in value_info.type.tensor_type.shape.dim]
 
 
 def _load_torchscript(path, device, threads):
@@ -354,7 +465,10 @@ def _load_torchscript(path, device, threads):
 
     def run(x):
         with torch.inference_mode():
-            return module(torch.from_numpy(x).to(device)).cpu().numpy()
+            out = module(torch.from_numpy(x).to(device))
+        if isinstance(out, tuple):  # (probs, logits) since bundles carry logits
+            return out[0].cpu().numpy(), out[1].cpu().numpy()
+        return out.cpu().numpy(), None
 
     return Bundle(path, meta, "torch", run)
 

@@ -154,6 +154,28 @@ def _write_synthetic(path, preset, per_class_snr, seed, progress, workers):
     return n
 
 
+def write(path, data, attrs=None):
+    """Write an in-memory Dataset (no split) in the project's HDF5 format, beside `path` first and
+    renamed onto it when complete; `attrs` become file attributes."""
+    import h5py
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{path}: folder {folder} does not exist")
+    tmp = f"{path}.partial"
+    try:
+        with h5py.File(tmp, "w") as f:
+            f["iq"], f["label"], f["snr_db"] = data.iq.astype(np.float32), data.labels, data.snr_db.astype(np.float32)
+            for k, v in data.params.items():
+                f[k] = v
+            f.attrs.update({"format_version": FORMAT_VERSION, "labels": json.dumps(list(data.label_names)),
+                            "normalization": "none", "code_version": __version__, **(attrs or {})})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def _ordered(fn, items, workers):
     """fn over items on a thread pool, results in order, at most 2 * workers in flight."""
     items = list(items)

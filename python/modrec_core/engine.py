@@ -20,7 +20,8 @@ LATENCY_HISTORY = 10000
 
 
 class InferenceEngine:
-    """Classifies submitted windows on a worker thread; results go to on_result(probs, metas, latencies).
+    """Classifies submitted windows on a worker thread; each batch's predict(windows) output goes to
+    on_result(outputs, metas, latencies).
 
     Windows are queued as whole submitted chunks (no Python work per window on the producer side);
     the worker cuts batches of up to max_batch from the oldest chunks.
@@ -44,7 +45,7 @@ class InferenceEngine:
         self._chunks = collections.deque()  # [windows, metas, submit time], oldest first
         self._pending = 0  # windows in self._chunks
         self._busy = False
-        self._done = collections.deque()  # (probs, metas, latencies) waiting for deliver()
+        self._done = collections.deque()  # (outputs, metas, latencies) waiting for deliver()
         self._closed = False
         self._error = None
 
@@ -100,8 +101,8 @@ class InferenceEngine:
                 if not self._done:
                     self._raise_worker_error()
                     return delivered
-                probs, metas, latencies = self._done.popleft()
-            self._on_result(probs, metas, latencies)
+                outputs, metas, latencies = self._done.popleft()
+            self._on_result(outputs, metas, latencies)
             delivered += len(metas)
             with self._cond:
                 self.counters["classified"] += len(metas)
@@ -171,7 +172,7 @@ class InferenceEngine:
                 self._busy = True
                 self._cond.notify_all()
             try:
-                probs = self._predict(windows)
+                outputs = self._predict(windows)
             except Exception as e:  # surfaced to the producer on its next submit/deliver/flush
                 with self._cond:
                     self._error, self._busy = e, False
@@ -181,5 +182,5 @@ class InferenceEngine:
             done = time.perf_counter()
             with self._cond:
                 self._busy = False
-                self._done.append((probs, metas, [done - t for t in times]))
+                self._done.append((outputs, metas, [done - t for t in times]))
                 self._cond.notify_all()

@@ -8,7 +8,7 @@ import os
 
 import torch
 
-from . import dataset, evaluation, loaders, training
+from . import calibration, dataset, evaluation, loaders, openset, training
 from .bundle import export
 from .models import build, count_parameters, get_spec, list_models
 from .normalize import NORMALIZATIONS
@@ -162,14 +162,20 @@ class Run:
         return self.config.bundle or os.path.join(self.folder, f"{self.config.model}_{data.meta['preset']}.onnx")
 
     def finish(self, model, data, state, log=print, bundle=None):
-        """Recalibrate BatchNorm statistics, evaluate on the test split, export the bundle once
-        (scores in its metadata) and write the report; returns the report."""
+        """Recalibrate BatchNorm statistics, fit the confidence (temperature, unknown detector) on
+        the validation split, evaluate on the test split, export the bundle once (scores in its
+        metadata) and write the report; returns the report."""
         layers = training.recalibrate_batchnorm(model, data, self.normalization, state.epoch)
         if layers:
             log(f"BatchNorm statistics of {layers} layers recalibrated on training windows of epoch {state.epoch + 1}")
         model = model.cpu().eval()
-        test = data.test
-        probs = torch.softmax(training.model_logits(model, test.iq, self.normalization), 1).numpy()
+        val, test = data.val, data.test
+        confidence = openset.fit_confidence(training.model_logits(model, val.iq, self.normalization).numpy(),
+                                            val.labels, val.snr_db)
+        log(f"confidence fitted on {len(val.labels)} validation windows: temperature {confidence['temperature']:.3f}, "
+            f"unknown detector {confidence['unknown_detector']['method']}")
+        logits = training.model_logits(model, test.iq, self.normalization).numpy()
+        probs = calibration.tempered(logits, confidence["temperature"])
         rep = evaluation.report(probs, test.labels, test.snr_db, data.label_names)
         rep.update(model=self.config.model, parameters=count_parameters(model), trained_on=dict(data.meta),
                    epochs=state.epoch, best_epoch=state.best_epoch + 1, train_examples=state.examples,
@@ -179,7 +185,7 @@ class Run:
         path = bundle or self.bundle_path(data)
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         export(model, path, data.label_names, {"normalization": self.normalization}, dict(data.meta), summary,
-               torchscript=self.config.torchscript)
+               torchscript=self.config.torchscript, confidence=confidence)
         title = f"{self.config.model} ({data.meta['preset']})"
         evaluation.write_report(rep, self.config.report_dir or os.path.join(self.folder, "report"), title)
         log(f"test accuracy {100 * rep['overall_accuracy']:.2f}% (peak {100 * rep['peak_accuracy']:.2f}% at "

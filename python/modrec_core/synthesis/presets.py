@@ -121,7 +121,13 @@ RML2018 = Preset(
     stages=_RML_CHANNEL, margin=16,
 )
 
-PRESETS = {p.name: p for p in (SIG2019, SIG2019_TIMING, SIG2019_FIELD, RML2016A, RML2018)}
+# Classes Sig2019-12 does not know, for open-set evaluation (docs/open-set.md): RML2018's classes
+# outside Sig2019-12, without GMSK (CPFSK with h = 0.5, as Sig2019-12's 2FSK is), made under
+# Sig2019-12's own conditions so that only the modulation is new.
+SIG2019_UNKNOWN = replace(SIG2019, name="sig2019_unknown",
+                          classes=tuple(m for m in RML2018.classes if m.name not in SIG2019.labels + ["GMSK"]))
+
+PRESETS = {p.name: p for p in (SIG2019, SIG2019_TIMING, SIG2019_FIELD, SIG2019_UNKNOWN, RML2016A, RML2018)}
 
 
 def get_preset(name):

@@ -45,6 +45,7 @@ BURST_CLASS_KEY = 0xC1A5  # burst_stream: which class each burst is
 BURST_GAP_KEY = 0x6A9  # burst_stream: random gap lengths
 CROP_KEY = 7  # training: random crop of a batch, keyed (epoch, batch, CROP_KEY)
 AUGMENT_KEY = 0xA06  # training: symmetry augmentation of a batch, keyed (epoch, batch, AUGMENT_KEY)
+OOD_KEY = 0x00D  # apps/make_ood_set: GNU Radio OFDM and noise windows
 
 
 def generator(seed, *key):

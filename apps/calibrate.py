@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Fit a bundle's confidence on its training run's validation split and write it into the bundle:
+the softmax temperature and the unknown-signal detector (docs/open-set.md). New bundles get both
+at export; this is for bundles exported before, or to choose another detector.
+
+    apps/calibrate.py --bundle models/lstm_ap_sig2019_field.onnx --run models/resume/lstm_ap_sig2019_field
+"""
+import argparse
+
+from modrec_core import calibration, cli, openset, runs
+from modrec_core.bundle import load_bundle, write_confidence
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bundle", required=True)
+    ap.add_argument("--run", required=True, help="the bundle's training run folder (run.json): its validation split")
+    ap.add_argument("--method", default=openset.DEFAULT_METHOD, choices=openset.METHODS, help="unknown-signal score")
+    ap.add_argument("--out", help="where to write the calibrated bundle (default: over --bundle, via a renamed temporary file)")
+    args = ap.parse_args(argv)
+    bundle = load_bundle(args.bundle)
+    val = runs.Run.load(args.run).data().val
+    if list(bundle.labels) != list(val.label_names):
+        raise ValueError(f"{args.bundle}: its labels {bundle.labels} are not its run's {val.label_names}")
+    probs, logits = bundle.outputs(val.iq)
+    confidence = openset.fit_confidence(logits, val.labels, val.snr_db, args.method)
+    out = args.out or args.bundle
+    write_confidence(args.bundle, confidence, out)
+    after = calibration.tempered(logits, confidence["temperature"])
+    print(f"{out}: temperature {confidence['temperature']:.3f}, validation ECE "
+          f"{100 * calibration.expected_calibration_error(probs, val.labels):.2f}% -> "
+          f"{100 * calibration.expected_calibration_error(after, val.labels):.2f}% over {len(val.labels)} windows; "
+          f"unknown detector {args.method}, threshold {confidence['unknown_detector']['threshold']:.4g}")
+    load_bundle(out)
+    return 0
+
+
+if __name__ == "__main__":
+    cli.run(main)
