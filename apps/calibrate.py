@@ -18,14 +18,16 @@ def main(argv=None):
     ap.add_argument("--method", default=openset.DEFAULT_METHOD, choices=openset.METHODS, help="unknown-signal score")
     ap.add_argument("--out", help="where to write the calibrated bundle (default: over --bundle, via a renamed temporary file)")
     args = ap.parse_args(argv)
-    bundle = load_bundle(args.bundle)
+    labels = load_bundle(args.bundle).labels
     val = runs.Run.load(args.run).data().val
-    if list(bundle.labels) != list(val.label_names):
-        raise ValueError(f"{args.bundle}: its labels {bundle.labels} are not its run's {val.label_names}")
+    if list(labels) != list(val.label_names):
+        raise ValueError(f"{args.bundle}: its labels {labels} are not its run's {val.label_names}")
+    out = args.out or args.bundle
+    write_confidence(args.bundle, {"temperature": 1.0, "unknown_detector": None}, out)  # first: the logits output
+    bundle = load_bundle(out)
     probs, logits = bundle.outputs(val.iq)
     confidence = openset.fit_confidence(logits, val.labels, val.snr_db, args.method)
-    out = args.out or args.bundle
-    write_confidence(args.bundle, confidence, out)
+    write_confidence(out, confidence, out)
     after = calibration.tempered(logits, confidence["temperature"])
     print(f"{out}: temperature {confidence['temperature']:.3f}, validation ECE "
           f"{100 * calibration.expected_calibration_error(probs, val.labels):.2f}% -> "

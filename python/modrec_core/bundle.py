@@ -228,6 +228,12 @@ class Bundle:
         probs, logits = self.outputs(iq)
         return probs if self.meta.temperature == 1.0 else calibration.tempered(logits, self.meta.temperature)
 
+    def score(self, iq):
+        """Scores (as score_normalized) for raw float32 windows (B, 2, L); NaN or silent windows are refused."""
+        iq = self._checked(iq)
+        check_samples(iq, f"{self.path}: input")
+        return self.score_normalized(normalize(iq, self.meta.normalization))
+
     def outputs(self, iq):
         """(uncalibrated probabilities, logits) for raw float32 windows (B, 2, L), every row checked."""
         iq = self._checked(iq)

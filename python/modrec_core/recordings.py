@@ -1,0 +1,92 @@
+"""Wideband SigMF captures, read and written through the `sigmf` package (schema-validated):
+what apps/make_scene.py writes and apps/scan.py reads and annotates."""
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+SUPPORTED_DATATYPES = ("cf32_le", "ci16_le", "ci8")
+
+
+@dataclass
+class Capture:
+    """A recording's samples (complex64), sample rate (Hz), centre frequency (Hz) and metadata."""
+
+    samples: np.ndarray
+    sample_rate: float
+    frequency: float
+    meta: object  # sigmf.SigMFFile
+
+
+def read_capture(meta_path):
+    """The Capture of a .sigmf-meta file, or a ValueError naming what is missing or wrong."""
+    import sigmf
+    from sigmf.error import SigMFError
+
+    if not meta_path.endswith(".sigmf-meta") or not os.path.isfile(meta_path):
+        raise ValueError(f"{meta_path}: not a SigMF metadata file (a .sigmf-meta that exists)")
+    try:
+        meta = sigmf.sigmffile.fromfile(meta_path)
+    except (SigMFError, json.JSONDecodeError, KeyError, OSError) as e:
+        raise ValueError(f"{meta_path}: not a readable SigMF recording ({e.__class__.__name__}: {str(e)[:120]})") from None
+    datatype = meta.get_global_field("core:datatype")
+    if datatype not in SUPPORTED_DATATYPES:
+        raise ValueError(f"{meta_path}: datatype {datatype!r} is not supported; use one of {', '.join(SUPPORTED_DATATYPES)}")
+    rate = meta.get_global_field("core:sample_rate")
+    if not isinstance(rate, (int, float)) or not rate > 0:
+        raise ValueError(f"{meta_path}: no core:sample_rate (Hz) in its global object")
+    captures = meta.get_captures()
+    frequency = captures[0].get("core:frequency") if captures else None
+    if not isinstance(frequency, (int, float)):
+        raise ValueError(f"{meta_path}: no core:frequency in its first capture (the centre frequency, Hz)")
+    samples = np.asarray(meta.read_samples(), np.complex64).ravel()
+    return Capture(samples, float(rate), float(frequency), meta)
+
+
+def write_capture(base, samples, sample_rate, frequency, annotations, description):
+    """BASE.sigmf-data (cf32_le) and BASE.sigmf-meta with `annotations` (dicts with
+    core:sample_start, core:sample_count and any other keys), each written then renamed."""
+    import sigmf
+
+    folder = os.path.dirname(os.path.abspath(base))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{base}: folder {folder} does not exist")
+    np.asarray(samples, np.complex64).tofile(base + ".sigmf-data.tmp")
+    os.replace(base + ".sigmf-data.tmp", base + ".sigmf-data")
+    meta = sigmf.SigMFFile(data_file=base + ".sigmf-data",
+                           global_info={"core:datatype": "cf32_le", "core:sample_rate": float(sample_rate),
+                                        "core:description": description, "core:extensions": _EXTENSION})
+    meta.add_capture(0, metadata={"core:frequency": float(frequency)})
+    _annotate(meta, annotations)
+    _write_meta(meta, base)
+
+
+def write_annotations(capture, annotations, out_meta):
+    """out_meta: the capture's metadata (same data file) with `annotations` in place of its own."""
+    import sigmf
+
+    if not out_meta.endswith(".sigmf-meta"):
+        raise ValueError(f"{out_meta}: the output must be a .sigmf-meta path")
+    src = capture.meta
+    meta = sigmf.SigMFFile(metadata={"global": {**src.get_global_info(), "core:extensions": _EXTENSION},
+                                     "captures": src.get_captures(), "annotations": []},
+                           data_file=src.data_file)
+    _annotate(meta, annotations)
+    _write_meta(meta, out_meta[:-len(".sigmf-meta")])
+
+
+_EXTENSION = [{"name": "modrec", "version": "0.1.0", "optional": True}]
+
+
+def _annotate(meta, annotations):
+    for a in annotations:
+        extra = {k: v for k, v in a.items() if k not in ("core:sample_start", "core:sample_count")}
+        meta.add_annotation(int(a["core:sample_start"]), int(a["core:sample_count"]), metadata=extra)
+
+
+def _write_meta(meta, base):
+    meta.validate()
+    with open(base + ".sigmf-meta.tmp", "w") as f:
+        f.write(meta.dumps(pretty=True))
+    os.replace(base + ".sigmf-meta.tmp", base + ".sigmf-meta")
