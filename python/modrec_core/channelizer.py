@@ -9,8 +9,8 @@ from scipy import signal
 
 from . import estimation
 
-CHANNEL_OVERSAMPLING = 4.0  # channel sample rate over the signal's occupied bandwidth
-PASSBAND = 0.65  # low-pass cut-off as a share of the detected bandwidth
+CHANNEL_OVERSAMPLING = 5.0  # channel sample rate over the detected bandwidth: >= 4 samples per symbol for the estimator
+PASSBAND = 0.8  # low-pass cut-off as a share of the detected bandwidth (detection sees less than the 99 % band)
 TAPS = 129
 ESTIMATE_SAMPLES = 1 << 16
 MAX_RATIO_DENOMINATOR = 512
