@@ -53,7 +53,7 @@ def compiled(tmp_path_factory):
 
 def test_every_example_compiles(compiled):
     assert {p.stem for p in EXAMPLES} >= {"synth_headless", "synth_gui", "rtlsdr_live", "usrp_live", "sigmf_replay",
-                                         "zmq_sensor", "zmq_classifier"}
+                                         "zmq_sensor", "zmq_classifier", "scan_replay"}
     for path in EXAMPLES:
         assert (compiled / f"{path.stem}.py").exists()
 
@@ -86,6 +86,21 @@ def test_sigmf_replay_annotates_the_recording(compiled, bundle, tmp_path):
     meta = json.loads(Path(f"{base}.sigmf-meta").read_text())
     assert [a["core:sample_start"] for a in meta["annotations"]] == list(range(0, 512 * 20, 512))
     assert all(a["core:label"] in get_preset("sig2019").labels for a in meta["annotations"])
+
+
+def test_scan_replay_reports_every_signal_of_a_scene(compiled, tmp_path):
+    from modrec_core import scene
+
+    x, truth = scene.make_scene(2, 2 << 17, 23)  # as qa_scanner: 4PAM and 8PSK
+    base = tmp_path / "scene"
+    x.tofile(f"{base}.sigmf-data")
+    live = ROOT / "models" / "lstm_ap_sig2019_field.onnx"
+    run = subprocess.run([sys.executable, str(compiled / "scan_replay.py"), "-b", str(live), "-i", str(base),
+                          "-r", "2.4e6", "-f", "433.92e6"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout + run.stderr
+    for t in truth:
+        assert out.count(f"(decision . {t.label})") == 2, out[-3000:]  # one message per frame
 
 
 def test_rtlsdr_example_runs_from_an_osmosdr_file_recording(compiled, bundle, tmp_path):

@@ -7,9 +7,10 @@ from .signal_source import signal_source  # noqa: E402
 from .classifier import classifier  # noqa: E402
 from .accuracy_monitor import accuracy_monitor  # noqa: E402
 from .results_logger import results_logger  # noqa: E402
+from .scanner import scanner  # noqa: E402
 
 __all__ = ["iq_framer",  # noqa: F405  (from the bindings)
-           "signal_source", "classifier", "accuracy_monitor", "results_logger", "probability_display"]
+           "signal_source", "classifier", "accuracy_monitor", "results_logger", "scanner", "probability_display"]
 
 
 def probability_display(*args, **kwargs):

@@ -1,6 +1,7 @@
-"""The wideband scanner's pipeline for a capture in memory: detect and track the signals frame
-by frame, bring each to baseband at the bundle's samples per symbol, and classify its windows
-(docs/scanning.md). `apps/scan.py` runs it on SigMF recordings."""
+"""The wideband scanner's pipeline (docs/scanning.md): frame by frame, detect and track the
+signals, bring each to baseband at the bundle's samples per symbol and classify its windows.
+`Scanner` is what the GNU Radio `scanner` block drives as frames arrive; `scan()` runs it over a
+capture in memory and sums each signal's stretch up (apps/scan.py)."""
 from collections import Counter
 from dataclasses import dataclass
 
@@ -11,7 +12,73 @@ from .estimation import MIN_SAMPLES
 from .synthesis.synthesizer import to_iq
 
 FRAME = 1 << 17  # samples per detection frame
-MAX_WINDOWS = 64  # windows classified per signal and stretch
+WINDOWS_PER_FRAME = 16  # windows classified per signal and frame
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """One tracked signal in one frame; frequencies in cycles/sample of the capture."""
+
+    id: int
+    frame: int
+    centre: float
+    bandwidth: float
+    snr_db: float
+    symbol_rate: object  # cycles/sample of the capture, or None (no estimate: nothing classified)
+    rate_confidence: float  # dB
+    decisions: tuple  # per window: a class, "unknown" or "noise"
+    top_probs: tuple  # per window
+    probs: object  # (C,) mean calibrated probabilities over the frame's windows, or None
+
+    @property
+    def decision(self):
+        """The frame's majority decision ("unknown" where nothing was classified)."""
+        return Counter(self.decisions).most_common(1)[0][0] if self.decisions else "unknown"
+
+
+class Scanner:
+    """Frame-by-frame scanning with one bundle. A track's symbol rate is estimated once, on
+    the first frame it is seen in, and kept for the rest of its stretch."""
+
+    def __init__(self, bundle, frame=FRAME, windows_per_frame=WINDOWS_PER_FRAME):
+        self.bundle, self.frame, self.windows_per_frame = bundle, int(frame), int(windows_per_frame)
+        self.tracker, self.rates, self.frames = detection.Tracker(), {}, 0
+        length = bundle.meta.window_length
+        self.length = length if length != "any" else bundle.meta.trained_window_length
+        self.sps = bundle.meta.samples_per_symbol
+
+    def process(self, x):
+        """[FrameResult] for the next frame of `frame` complex samples."""
+        if len(x) != self.frame:
+            raise ValueError(f"a frame is {self.frame} samples, got {len(x)}")
+        index, self.frames = self.frames, self.frames + 1
+        live = self.tracker.update(index, detection.detect(x))
+        return [self._measure(x, t, index) for t in live if t.last_frame == index]
+
+    def _measure(self, x, track, index):
+        channel, decimation = channelizer.to_baseband(x, track.centre, track.bandwidth)
+        if track.id not in self.rates:
+            est = channelizer.estimate_rate(channel) if len(channel) >= MIN_SAMPLES else None
+            ok = est is not None and est.symbol_rate is not None
+            self.rates[track.id] = (est.symbol_rate / decimation if ok else None, est.confidence if est else 0.0)
+        rate, confidence = self.rates[track.id]
+        decisions, top, probs = ((), (), None) if rate is None else self._classify(channel, 1.0 / (rate * decimation))
+        return FrameResult(track.id, index, track.centre, track.bandwidth, track.snr_db, rate, float(confidence),
+                           decisions, top, probs)
+
+    def _classify(self, channel, sps):
+        """(decisions, top probabilities, mean probabilities) of up to windows_per_frame windows
+        of the channel at `sps`."""
+        y = channelizer.resample_to_sps(channel, sps, self.sps if self.sps != "unknown" else sps)
+        n = min(len(y) // self.length, self.windows_per_frame)
+        if n == 0:
+            return (), (), None
+        w = y[:n * self.length].reshape(n, self.length)
+        w = w / np.sqrt(np.maximum(np.mean(np.abs(w) ** 2, axis=1, keepdims=True), 1e-30))  # unit power, as in training
+        scores = self.bundle.score(to_iq(w))
+        names = np.asarray(self.bundle.labels)[scores.probs.argmax(axis=1)]
+        decisions = np.where(scores.noise, "noise", np.where(scores.unknown, "unknown", names))
+        return tuple(decisions.tolist()), tuple(scores.probs.max(axis=1).tolist()), scores.probs.mean(axis=0)
 
 
 @dataclass(frozen=True)
@@ -26,49 +93,32 @@ class ScannedSignal:
     snr_db: float
     symbol_rate: object  # cycles/sample of the capture, or None (no estimate)
     rate_confidence: float  # dB
-    label: str  # the majority decision of its windows: a class, "unknown" or "noise"
+    label: str  # the majority decision of its windows ("unknown" without a symbol rate)
     top_prob: float  # mean top probability of the windows that gave the label
     windows: int
 
 
 def scan(x, bundle, frame=FRAME, progress=None):
-    """[ScannedSignal] for complex samples x, one per tracked signal and stretch (x at least one
-    frame long); progress(samples) is called as frames are detected."""
+    """[ScannedSignal] for complex samples x (at least one frame), one per tracked signal and
+    stretch; progress(samples) is called after each frame."""
     x = np.asarray(x, np.complex64)
     if len(x) < frame:
         raise ValueError(f"a capture needs at least one frame of {frame} samples, got {len(x)}")
-    tracker = detection.Tracker()
+    scanner, per_track = Scanner(bundle, frame), {}
     for k in range(len(x) // frame):
-        tracker.update(k, detection.detect(x[k * frame:(k + 1) * frame]))
+        for r in scanner.process(x[k * frame:(k + 1) * frame]):
+            per_track.setdefault(r.id, []).append(r)
         if progress:
             progress(frame)
-    return [_measure(x, t, frame, bundle) for t in tracker.all_tracks()]
+    return [_summary(results, frame) for _, results in sorted(per_track.items())]
 
 
-def _measure(x, track, frame, bundle):
-    start, stop = track.first_frame * frame, min((track.last_frame + 1) * frame, len(x))
-    channel, decimation = channelizer.to_baseband(x[start:stop], track.centre, track.bandwidth)
-    est = channelizer.estimate_rate(channel) if len(channel) >= MIN_SAMPLES else None
-    rate = None if est is None or est.symbol_rate is None else est.symbol_rate / decimation
-    label, prob, n = "unknown", 0.0, 0
-    if rate is not None:
-        label, prob, n = _classify(channel, 1.0 / est.symbol_rate, bundle)
-    return ScannedSignal(track.id, start, stop - start, track.centre, track.bandwidth, track.snr_db, rate,
-                         float(est.confidence) if est else 0.0, label, prob, n)
-
-
-def _classify(channel, sps, bundle):
-    """(majority decision, its mean top probability, windows) of the channel at `sps`."""
-    want = bundle.meta.samples_per_symbol
-    length = bundle.meta.window_length if bundle.meta.window_length != "any" else bundle.meta.trained_window_length
-    y = channelizer.resample_to_sps(channel, sps, want if want != "unknown" else sps)
-    n = min(len(y) // length, MAX_WINDOWS)
-    if n == 0:
-        return "unknown", 0.0, 0
-    w = y[:n * length].reshape(n, length)
-    w = w / np.sqrt(np.mean(np.abs(w) ** 2, axis=1, keepdims=True))  # unit power, as training windows
-    scores = bundle.score(to_iq(w))
-    top = scores.probs.argmax(axis=1)
-    decisions = np.where(scores.noise, "noise", np.where(scores.unknown, "unknown", np.asarray(bundle.labels)[top]))
-    label = Counter(decisions.tolist()).most_common(1)[0][0]
-    return label, float(scores.probs.max(axis=1)[decisions == label].mean()), n
+def _summary(results, frame):
+    last = results[-1]
+    decisions = [d for r in results for d in r.decisions]
+    probs = np.array([p for r in results for p in r.top_probs])
+    label = Counter(decisions).most_common(1)[0][0] if decisions else "unknown"
+    prob = float(probs[np.array(decisions) == label].mean()) if decisions else 0.0
+    start = results[0].frame * frame
+    return ScannedSignal(last.id, start, (last.frame + 1) * frame - start, last.centre, last.bandwidth, last.snr_db,
+                         last.symbol_rate, last.rate_confidence, label, prob, len(decisions))
