@@ -225,8 +225,7 @@ class Bundle:
     def predict(self, iq):
         """Calibrated class probabilities (B, C) for raw float32 windows (B, 2, L); NaN or silent
         windows are refused."""
-        probs, logits = self.outputs(iq)
-        return probs if self.meta.temperature == 1.0 else calibration.tempered(logits, self.meta.temperature)
+        return self._calibrated(*self.outputs(iq))
 
     def score(self, iq):
         """Scores (as score_normalized) for raw float32 windows (B, 2, L); NaN or silent windows are refused."""
@@ -248,7 +247,10 @@ class Bundle:
     def predict_normalized(self, iq):
         """Calibrated class probabilities (B, C) for windows already normalized as
         meta.normalization says."""
-        probs, logits = self.outputs_normalized(iq)
+        return self._calibrated(*self.outputs_normalized(iq))
+
+    def _calibrated(self, probs, logits):
+        """The graph's probabilities at the bundle's temperature."""
         return probs if self.meta.temperature == 1.0 else calibration.tempered(logits, self.meta.temperature)
 
     def score_normalized(self, iq):
@@ -256,8 +258,7 @@ class Bundle:
         normalized windows: what the classifier block publishes."""
         probs, logits = self.outputs_normalized(iq)
         temperature, detector = self.meta.temperature, self.meta.unknown_detector
-        if temperature != 1.0:
-            probs = calibration.tempered(logits, temperature)
+        probs = self._calibrated(probs, logits)
         noise = signal_presence.is_noise(iq, self.meta.normalization)
         if detector is None:
             return Scores(probs, None, np.zeros(len(probs), bool), noise)
