@@ -12,9 +12,8 @@ import os
 
 import numpy as np
 
-from modrec_core import calibration, cli, dataset, evaluation, openset, signal_presence
+from modrec_core import calibration, cli, dataset, evaluation, openset
 from modrec_core.bundle import load_bundle
-from modrec_core.normalize import normalize
 
 NOISE = "noise"  # the OOD file's class of windows without a signal
 
@@ -33,14 +32,14 @@ def main(argv=None):
     if not len(data.labels):
         raise ValueError(f"{args.data}: its test split is empty (split holds no row marked 'test')")
     labels = evaluation.map_labels(data.label_names, bundle.labels, args.data)[data.labels]
-    raw, logits = bundle.outputs(data.iq)
-    probs = calibration.tempered(logits, bundle.meta.temperature)
+    scores = bundle.score(data.iq)
+    raw, probs = calibration.tempered(scores.logits, 1.0), scores.probs
     rep = evaluation.report(probs, labels, data.snr_db, bundle.labels)
     rep.update(bundle=args.bundle, data=args.data, model=bundle.meta.model)
     title = f"{bundle.meta.model} on {whole.meta.get('preset', args.data)}"
     rep["calibration"] = calibration_report(raw, probs, labels, bundle.meta.temperature, args.out, title)
     if args.ood:
-        rep["open_set"] = open_set_report(bundle, data, logits, args.ood)
+        rep["open_set"] = open_set_report(bundle, data, scores, args.ood)
     evaluation.write_report(rep, args.out, title)
     peak = (f"peak {100 * rep['peak_accuracy']:.2f}% at {rep['peak_snr_db']:g} dB" if rep["peak_snr_db"] is not None
             else "no SNR labels")
@@ -66,7 +65,7 @@ def calibration_report(raw, probs, labels, temperature, out_dir, title):
             "reliability_uncalibrated": before, "reliability": after}
 
 
-def open_set_report(bundle, data, logits, path):
+def open_set_report(bundle, data, scores, path):
     """openset.evaluate on the known test windows and the --ood file's classes unknown to the bundle."""
     detector = bundle.meta.unknown_detector
     if detector is None:
@@ -78,14 +77,11 @@ def open_set_report(bundle, data, logits, path):
     ood = ood.subset(np.isin(np.asarray(ood.label_names)[ood.labels], names))
     if ood.iq.shape[2] != data.iq.shape[2]:
         raise ValueError(f"{path}: windows of {ood.iq.shape[2]} samples, the known data's are {data.iq.shape[2]}")
-    _, ood_logits = bundle.outputs(ood.iq)
-    norm = bundle.meta.normalization
-    known = {"logits": logits, "snr_db": data.snr_db, "noise": signal_presence.is_noise(normalize(data.iq, norm), norm)}
-    noise = signal_presence.is_noise(normalize(ood.iq, norm), norm)
+    ood_scores = bundle.score(ood.iq)
     names_of = np.asarray(ood.label_names)[ood.labels]
     sets = {"all signals": names_of != NOISE, **{n: names_of == n for n in names}}
-    parts = {k: {"logits": ood_logits[m], "snr_db": ood.snr_db[m], "noise": noise[m]} for k, m in sets.items() if m.any()}
-    return openset.evaluate(known, parts, detector, bundle.meta.temperature)
+    parts = {k: (ood_scores.rows(m), ood.snr_db[m]) for k, m in sets.items() if m.any()}
+    return openset.evaluate((scores, data.snr_db), parts, detector, bundle.meta.temperature)
 
 
 if __name__ == "__main__":

@@ -127,8 +127,10 @@ def test_bundle_applies_its_temperature_and_detector(confident):
     det = confidence["unknown_detector"]
     want = openset.scores(logits, det["method"], confidence["temperature"], det["stats"])
     np.testing.assert_allclose(scores.ood_score, want, rtol=1e-4, atol=1e-4)
-    assert abs(scores.unknown.mean() - openset.FALSE_REJECTION) < 0.02
-    assert scores.noise.all()  # the windows are white noise
+    assert abs(np.mean(scores.ood_score > det["threshold"]) - openset.FALSE_REJECTION) < 0.02
+    assert scores.noise.all()  # the windows are white noise,
+    assert not scores.unknown.any()  # so none is an unknown signal
+    assert set(scores.decisions(LABELS)) == {"noise"}
 
 
 def test_confidence_is_written_into_a_bundle_of_probabilities_only(confident, tmp_path):

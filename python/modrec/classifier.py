@@ -4,9 +4,10 @@ A thin adapter: the C++ iq_framer cuts and normalizes windows as the bundle's me
 `window_classifier` gates them and hands them to modrec_core's InferenceEngine (worker thread,
 bounded queue, batching), and publishes each result on the `probs` port as
 cons(meta dict, f32vector of calibrated probabilities). The meta dict says `decision`: the top
-class, "unknown" (the bundle's unknown detector rejects it) or "noise" (no signal in the window). The engine's thread lives from start() to stop(),
-so a flowgraph runs, stops and runs again; a model that fails ends the flowgraph with one
-logged error (`error()`), and rows that are not probabilities are counted, never published.
+class, "unknown" (the bundle's unknown detector rejects it) or "noise" (no signal in the
+window). The engine's thread lives from start() to stop(), so a flowgraph runs, stops and runs
+again; a model that fails ends the flowgraph with one logged error (`error()`), and rows that
+are not probabilities are counted, never published.
 """
 
 import numpy as np
@@ -199,15 +200,15 @@ class window_classifier(gr.sync_block):
         probs = np.asarray(scores.probs, np.float32)
         good = probability_rows(probs, len(self.labels))
         self.counts["bad_output"] += int(np.count_nonzero(~good))
-        noise, unknown = scores.noise[good], scores.unknown[good] & ~scores.noise[good]
+        noise, unknown = scores.noise[good], scores.unknown[good]
         self.counts["noise"] += int(np.count_nonzero(noise))
         self.counts["unknown"] += int(np.count_nonzero(unknown))
         ood = scores.ood_score[good] if scores.ood_score is not None else np.full(len(noise), np.nan)
         rows = np.flatnonzero(good)
         tops = np.argmax(probs[rows], axis=1)
+        decisions = scores.decisions(self.labels)[rows]
         for k, row in enumerate(rows):
-            p, top, (index, start, tags) = probs[row], tops[k], metas[row]
-            decision = "noise" if noise[k] else "unknown" if unknown[k] else self.labels[top]
+            p, top, (index, start, tags), decision = probs[row], tops[k], metas[row], str(decisions[k])
             meta = self.base_meta
             for key, value in tags.items():
                 meta = pmt.dict_add(meta, pmt.intern(key), value)

@@ -204,9 +204,20 @@ class Scores:
     """What the engine makes of a batch of windows."""
 
     probs: np.ndarray  # (B, C) calibrated class probabilities
+    logits: np.ndarray  # (B, C) the graph's logits (log(probs) for a graph without them)
     ood_score: object  # (B,) the unknown detector's score, or None where the bundle has no detector
-    unknown: np.ndarray  # (B,) bool: the detector's score is above its threshold
+    unknown: np.ndarray  # (B,) bool: a signal whose score is above the detector's threshold
     noise: np.ndarray  # (B,) bool: no signal in the window (signal_presence)
+
+    def rows(self, rows):
+        """The Scores of the windows at `rows` (indices or a boolean mask)."""
+        return Scores(*(None if v is None else v[rows] for v in
+                        (self.probs, self.logits, self.ood_score, self.unknown, self.noise)))
+
+    def decisions(self, labels):
+        """(B,) what each window is reported as: "noise", "unknown" or its top class."""
+        top = np.asarray(labels)[np.argmax(self.probs, axis=1)]
+        return np.where(self.noise, "noise", np.where(self.unknown, "unknown", top))
 
 
 class Bundle:
@@ -224,47 +235,55 @@ class Bundle:
 
     def predict(self, iq):
         """Calibrated class probabilities (B, C) for raw float32 windows (B, 2, L); NaN or silent
-        windows are refused."""
+        windows, and model rows that are not probabilities, are refused."""
         return self._calibrated(*self.outputs(iq))
 
     def score(self, iq):
-        """Scores (as score_normalized) for raw float32 windows (B, 2, L); NaN or silent windows are refused."""
-        iq = self._checked(iq)
-        check_samples(iq, f"{self.path}: input")
-        return self.score_normalized(normalize(iq, self.meta.normalization))
+        """Scores (as score_normalized) for raw float32 windows (B, 2, L); refuses what predict() does."""
+        x = self._normalized(iq)
+        return self._scores(x, *self._probabilities_only(*self.outputs_normalized(x)))
 
     def outputs(self, iq):
         """(uncalibrated probabilities, logits) for raw float32 windows (B, 2, L), every row checked."""
-        iq = self._checked(iq)
-        check_samples(iq, f"{self.path}: input")
-        probs, logits = self.outputs_normalized(normalize(iq, self.meta.normalization))
-        bad = ~probability_rows(probs, len(self.labels))
-        if bad.any():
-            raise BundleError(f"{self.path}: the model output {np.count_nonzero(bad)} of {len(bad)} rows that are "
-                              f"not probabilities (first: window {np.flatnonzero(bad)[0]}); refusing to score them")
-        return probs, logits
+        return self._probabilities_only(*self.outputs_normalized(self._normalized(iq)))
 
     def predict_normalized(self, iq):
         """Calibrated class probabilities (B, C) for windows already normalized as
         meta.normalization says."""
         return self._calibrated(*self.outputs_normalized(iq))
 
+    def score_normalized(self, iq):
+        """Scores (calibrated probabilities, unknown score and decision, noise test) for
+        normalized windows: what the classifier block publishes."""
+        return self._scores(iq, *self.outputs_normalized(iq))
+
+    def _normalized(self, iq):
+        """Raw windows checked (shape, NaN, silence) and normalized as the metadata says."""
+        iq = self._checked(iq)
+        check_samples(iq, f"{self.path}: input")
+        return normalize(iq, self.meta.normalization)
+
+    def _probabilities_only(self, probs, logits):
+        bad = ~probability_rows(probs, len(self.labels))
+        if bad.any():
+            raise BundleError(f"{self.path}: the model output {np.count_nonzero(bad)} of {len(bad)} rows that are "
+                              f"not probabilities (first: window {np.flatnonzero(bad)[0]}); refusing to score them")
+        return probs, logits
+
     def _calibrated(self, probs, logits):
         """The graph's probabilities at the bundle's temperature."""
         return probs if self.meta.temperature == 1.0 else calibration.tempered(logits, self.meta.temperature)
 
-    def score_normalized(self, iq):
-        """Scores (calibrated probabilities, unknown score and decision, noise test) for
-        normalized windows: what the classifier block publishes."""
-        probs, logits = self.outputs_normalized(iq)
-        temperature, detector = self.meta.temperature, self.meta.unknown_detector
+    def _scores(self, iq, probs, logits):
+        """Scores of normalized windows `iq` from the graph's outputs for them."""
+        detector = self.meta.unknown_detector
         probs = self._calibrated(probs, logits)
         noise = signal_presence.is_noise(iq, self.meta.normalization)
         if detector is None:
-            return Scores(probs, None, np.zeros(len(probs), bool), noise)
-        ood = openset.scores(logits, detector["method"], temperature, detector.get("stats"))
+            return Scores(probs, logits, None, np.zeros(len(probs), bool), noise)
+        ood = openset.scores(logits, detector["method"], self.meta.temperature, detector.get("stats"))
         with np.errstate(invalid="ignore"):
-            return Scores(probs, ood, ood > detector["threshold"], noise)
+            return Scores(probs, logits, ood, (ood > detector["threshold"]) & ~noise, noise)
 
     def outputs_normalized(self, iq, chunk=1024):
         """(probabilities as the graph outputs them, logits) for normalized windows; a graph

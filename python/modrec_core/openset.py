@@ -102,28 +102,26 @@ def fpr_at_tpr(known, unknown, tpr=0.95):
 
 
 def evaluate(known, unknown_sets, detector, temperature=1.0, min_snr_db=FIT_MIN_SNR_DB):
-    """The open-set report: for known windows and each named set of unknown ones (dicts of
-    `logits`, `snr_db` (NaN: no signal) and `noise` flags), every method's AUROC and FPR at 95 %
-    TPR at SNR >= min_snr_db, and what the bundle's own decision made of them."""
+    """The open-set report: for known windows and each named set of unknown ones, each given as
+    (bundle.Scores, snr_db; NaN: no signal), every method's AUROC and FPR at 95 % TPR at SNR >=
+    min_snr_db, and what the bundle's own decisions (its unknown and noise flags) made of them."""
     def strong(part):
-        snr = np.asarray(part["snr_db"], float)
-        return np.isnan(snr) | (snr >= min_snr_db)
+        window_scores, snr = part
+        snr = np.asarray(snr, float)
+        return window_scores.rows(np.isnan(snr) | (snr >= min_snr_db))
 
-    def decided(part, rows):
-        ood = scores(part["logits"][rows], detector["method"], temperature, detector["stats"])
-        noise = np.asarray(part["noise"])[rows]
-        unknown = ~noise & (ood > detector["threshold"])
-        return {"n": int(rows.sum()), "reported_as_modulation": float(np.mean(~noise & ~unknown)),
-                "reported_as_unknown": float(np.mean(unknown)), "reported_as_noise": float(np.mean(noise))}
+    def decided(s):
+        return {"n": len(s.noise), "reported_as_modulation": float(np.mean(~s.noise & ~s.unknown)),
+                "reported_as_unknown": float(np.mean(s.unknown)), "reported_as_noise": float(np.mean(s.noise))}
 
-    k_rows = strong(known)
-    known_scores = {m: scores(known["logits"][k_rows], m, temperature, detector["stats"]) for m in METHODS}
-    out = {"method": detector["method"], "min_snr_db": min_snr_db, "known": decided(known, k_rows), "sets": {}}
+    k = strong(known)
+    known_scores = {m: scores(k.logits, m, temperature, detector["stats"]) for m in METHODS}
+    out = {"method": detector["method"], "min_snr_db": min_snr_db, "known": decided(k), "sets": {}}
     for name, part in unknown_sets.items():
-        rows = strong(part)
-        entry = decided(part, rows)
+        u = strong(part)
+        entry = decided(u)
         for m in METHODS:
-            s = scores(part["logits"][rows], m, temperature, detector["stats"])
+            s = scores(u.logits, m, temperature, detector["stats"])
             entry[m] = {"auroc": auroc(known_scores[m], s), "fpr_at_95_tpr": fpr_at_tpr(known_scores[m], s)}
         out["sets"][name] = entry
     return out

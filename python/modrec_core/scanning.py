@@ -76,9 +76,7 @@ class Scanner:
         w = y[:n * self.length].reshape(n, self.length)
         w = w / np.sqrt(np.maximum(np.mean(np.abs(w) ** 2, axis=1, keepdims=True), 1e-30))  # unit power, as in training
         scores = self.bundle.score(to_iq(w))
-        names = np.asarray(self.bundle.labels)[scores.probs.argmax(axis=1)]
-        decisions = np.where(scores.noise, "noise", np.where(scores.unknown, "unknown", names))
-        return tuple(decisions.tolist()), tuple(scores.probs.max(axis=1).tolist()), scores.probs.mean(axis=0)
+        return tuple(scores.decisions(self.bundle.labels).tolist()), tuple(scores.probs.max(axis=1).tolist()), scores.probs.mean(axis=0)
 
 
 @dataclass(frozen=True)
