@@ -6,6 +6,8 @@ at export; this is for bundles exported before, or to choose another detector.
     apps/calibrate.py --bundle models/lstm_ap_sig2019_field.onnx --run models/resume/lstm_ap_sig2019_field
 """
 import argparse
+import os
+import tempfile
 
 from modrec_core import calibration, cli, openset, runs
 from modrec_core.bundle import load_bundle, write_confidence
@@ -23,11 +25,12 @@ def main(argv=None):
     if list(labels) != list(val.label_names):
         raise ValueError(f"{args.bundle}: its labels {labels} are not its run's {val.label_names}")
     out = args.out or args.bundle
-    write_confidence(args.bundle, {"temperature": 1.0, "unknown_detector": None}, out)  # first: the logits output
-    bundle = load_bundle(out)
-    probs, logits = bundle.outputs(val.iq)
-    confidence = openset.fit_confidence(logits, val.labels, val.snr_db, args.method)
-    write_confidence(out, confidence, out)
+    with tempfile.TemporaryDirectory() as tmp:  # the bundle with its logits output, fitted on before `out` is written
+        plain = os.path.join(tmp, "logits.onnx")
+        write_confidence(args.bundle, {"temperature": 1.0, "unknown_detector": None}, plain)
+        probs, logits = load_bundle(plain).outputs(val.iq)
+        confidence = openset.fit_confidence(logits, val.labels, val.snr_db, args.method)
+        write_confidence(plain, confidence, out)
     after = calibration.tempered(logits, confidence["temperature"])
     print(f"{out}: temperature {confidence['temperature']:.3f}, validation ECE "
           f"{100 * calibration.expected_calibration_error(probs, val.labels):.2f}% -> "
