@@ -16,12 +16,9 @@ from scipy import signal
 
 from modrec_core import cli, dataset
 from modrec_core.synthesis import get_preset, synthesize, streams
+from modrec_core.synthesis.synthesizer import to_iq
 
 NOISE, NOISE_PASSBAND = "noise", 0.8  # the coloured half: a 31-tap low-pass over 80 % of the band
-
-
-def _iq(z):
-    return np.stack([z.real, z.imag], axis=1).astype(np.float32)
 
 
 def synthetic_unknowns(per_class_snr, seed):
@@ -34,13 +31,13 @@ def gnuradio_ofdm(per_class_snr, snr_levels, length, rng):
     from gnuradio.modrec import reference
 
     parts = [reference.windows(reference.OFDM, "timing", snr, per_class_snr, length, rng) for snr in snr_levels]
-    return _iq(np.concatenate(parts)), np.repeat(np.asarray(snr_levels, np.float32), per_class_snr)
+    return to_iq(np.concatenate(parts)), np.repeat(np.asarray(snr_levels, np.float32), per_class_snr)
 
 
 def noise_windows(count, length, rng):
     z = (rng.standard_normal((count, length)) + 1j * rng.standard_normal((count, length))) / np.sqrt(2)
     coloured = signal.lfilter(signal.firwin(31, NOISE_PASSBAND), 1.0, z[count // 2:], axis=-1)
-    return _iq(np.concatenate([z[:count // 2], coloured]))
+    return to_iq(np.concatenate([z[:count // 2], coloured]))
 
 
 def main(argv=None):

@@ -19,14 +19,12 @@ DEFAULT_BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", 
 
 def annotation(s, capture):
     """The SigMF annotation of one ScannedSignal of `capture`."""
-    rate, freq = capture.sample_rate, capture.frequency
     a = {"core:sample_start": s.sample_start, "core:sample_count": s.sample_count,
-         "core:freq_lower_edge": freq + (s.centre - s.bandwidth / 2) * rate,
-         "core:freq_upper_edge": freq + (s.centre + s.bandwidth / 2) * rate,
+         **recordings.band_edges(s.centre, s.bandwidth, capture.sample_rate, capture.frequency),
          "core:label": s.label, "modrec:top_prob": round(s.top_prob, 4), "modrec:snr_db": round(s.snr_db, 2),
          "modrec:signal_id": s.id, "modrec:rate_confidence_db": round(s.rate_confidence, 1)}
     if s.symbol_rate is not None:
-        a["modrec:symbol_rate"] = s.symbol_rate * rate
+        a["modrec:symbol_rate"] = s.symbol_rate * capture.sample_rate
     return a
 
 

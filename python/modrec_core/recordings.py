@@ -44,6 +44,12 @@ def read_capture(meta_path):
     return Capture(samples, float(rate), float(frequency), meta)
 
 
+def band_edges(centre, bandwidth, sample_rate, frequency):
+    """SigMF's absolute band edges (Hz) of a band given in cycles/sample of a capture."""
+    return {"core:freq_lower_edge": frequency + (centre - bandwidth / 2) * sample_rate,
+            "core:freq_upper_edge": frequency + (centre + bandwidth / 2) * sample_rate}
+
+
 def write_capture(base, samples, sample_rate, frequency, annotations, description):
     """BASE.sigmf-data (cf32_le) and BASE.sigmf-meta with `annotations` (dicts with
     core:sample_start, core:sample_count and any other keys), each written then renamed."""
