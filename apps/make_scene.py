@@ -13,8 +13,8 @@ from modrec_core import cli, recordings, scene
 def truth_annotation(s, n_samples, rate, freq):
     """The SigMF annotation of one scene signal: absolute band edges in Hz, label, rate, SNR."""
     return {"core:sample_start": 0, "core:sample_count": n_samples,
-            **recordings.band_edges(s.centre, s.bandwidth, rate, freq), "core:label": s.label, "modrec:symbol_rate": rate / s.samples_per_symbol,
-            "modrec:snr_db": round(s.snr_db, 2)}
+            **recordings.band_edges(s.centre, s.bandwidth, rate, freq), "core:label": s.label,
+            "modrec:symbol_rate": rate / s.samples_per_symbol, "modrec:snr_db": round(s.snr_db, 2)}
 
 
 def main(argv=None):
