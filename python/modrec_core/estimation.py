@@ -20,6 +20,7 @@ LINE_THRESHOLD_DB = 17.0  # a line's height over its local median; noise alone s
 NFFT = 1 << 16
 SMOOTHING = (3, 7, 15, 31)  # moving averages of the instantaneous frequency: short for fast FSK, long for slow
 LOCAL_BINS = 513  # the running median a line is measured against: 1/128 of the sample rate
+MEDIAN_STRIDE = 16  # the running median is taken every 16 bins and interpolated between (it is smooth)
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,21 @@ def occupied_band(x, nperseg=1024):
     return float(np.sum(f * excess) / excess.sum()), float(hi - lo)
 
 
+def running_median(spec, mode):
+    """The median of the LOCAL_BINS bins around each bin (`mode`: np.pad's "edge" or "wrap"), taken
+    every MEDIAN_STRIDE bins and linearly interpolated: 16x cheaper than a full running median."""
+    half = LOCAL_BINS // 2
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(spec, half, mode=mode), LOCAL_BINS)
+    at = np.arange(0, len(spec) + MEDIAN_STRIDE - 1, MEDIAN_STRIDE).clip(max=len(spec) - 1)
+    return np.interp(np.arange(len(spec)), at, np.median(windows[at], axis=1))
+
+
 class _Lines:
     """The magnitude spectrum of a real feature, searched for lines in [low, high] cycles/sample."""
 
     def __init__(self, feature, low, high):
         spec = np.abs(np.fft.rfft((feature - feature.mean()) * np.hanning(len(feature)), NFFT))
-        self.spec = spec / np.maximum(ndimage.median_filter(spec, LOCAL_BINS, mode="nearest"), 1e-30)
+        self.spec = spec / np.maximum(running_median(spec, "edge"), 1e-30)
         f = np.fft.rfftfreq(NFFT)
         self.band = np.flatnonzero((f >= low) & (f <= high))
 
@@ -92,7 +102,7 @@ def _conjugate_line(base, low, high, tolerance=1e-3):
     2 df +- Rs (df: what is left of the carrier offset), which OQPSK keeps where |x|^2 loses them.
     The rate is half the distance between the strongest such pair; the height the weaker's."""
     spec = np.abs(np.fft.fftshift(np.fft.fft(base ** 2 * np.hanning(len(base)), NFFT)))
-    spec = spec / np.maximum(ndimage.median_filter(spec, LOCAL_BINS, mode="wrap"), 1e-30)
+    spec = spec / np.maximum(running_median(spec, "wrap"), 1e-30)
     f = np.fft.fftshift(np.fft.fftfreq(NFFT))
     width = int(2 * tolerance * NFFT) | 1
     peak = ndimage.maximum_filter1d(spec, width, mode="wrap")
