@@ -36,6 +36,7 @@ class Recipe:
     l1: float = 0.0  # weight of the model's l1_penalty() (SE-JNNet's 2DSWM term)
     weight_decay: float = 0.0
     augment: str = ""  # "+"-joined AUGMENTATIONS applied at random to training windows, e.g. "rot90+conj+reverse"
+    label_smoothing: float = 0.0  # training loss only; validation loss and early stopping use plain cross-entropy
 
     def __post_init__(self):
         if self.schedule not in SCHEDULES:
@@ -48,6 +49,8 @@ class Recipe:
         unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))
         if unknown:
             raise ValueError(f"unknown augmentation {unknown}; use {'+'.join(AUGMENTATIONS)} or a part of it")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         for name in ("plateau_patience", "stop_patience", "warmup_epochs", "l1", "weight_decay"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
@@ -320,7 +323,7 @@ class Trainer:
         y = torch.from_numpy(np.asarray(y, np.int64)).to(self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             logits = self.net(x).float()
-        loss = nn.functional.cross_entropy(logits, y)
+        loss = nn.functional.cross_entropy(logits, y, label_smoothing=self.recipe.label_smoothing)
         total = loss + self.recipe.l1 * self.model.l1_penalty() if self.recipe.l1 else loss
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
