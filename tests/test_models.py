@@ -14,6 +14,8 @@ PUBLISHED = [  # (model, classes, length, parameters, where the number comes fro
     ("gru2", 11, 128, 151_179, "SE-JNNet Table 6"),
     ("mcldnn", 11, 128, 406_199, "SigNet Table II 0.37 M; Keras 405,175 + PyTorch LSTM biases"),
     ("signet", 12, 512, 23_529_484 + 2 * 3 * 3, "torchvision ResNet50 (2-ch stem, 12 out) + S2M"),
+    ("cyclic_hybrid", 12, 512, 208_090, "ours, docs/models.md: the count does not depend on the length"),
+    ("cyclic_hybrid", 11, 128, 207_897, "ours: 12 -> 11 classes drops one row of the 192-wide head"),
 ]
 ALL = sorted(list_models())
 

@@ -4,6 +4,7 @@ from . import (  # noqa: F401 (registration)
                cldnn2,
                cnn,
                cnn2d,
+               cyclic_hybrid,
                gru2,
                lstm2,
                lstm_ap,

@@ -10,3 +10,5 @@ WANG_SE_JNNET = ("X. Wang, J. Wang, X. Lu, \"Modulation Recognition Method for W
                  "Neural Networks\", IEEE Access")
 CHEN_SIGNET = ("Z. Chen et al., \"SigNet: A Novel Deep Learning Framework for Radio Signal Classification\", "
                "IEEE TCCN (also its baselines: LSTM2, 2D CNN, 1D-ResNet, MCLDNN)")
+GR_MODREC_HYBRID = ("gr-modrec's own design: cyclic-spectrum features (x^k lines, as in classical feature-based "
+                    "AMR) fused with learned branches on the derotated window; docs/models.md")
