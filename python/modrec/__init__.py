@@ -10,11 +10,19 @@ from .results_logger import results_logger  # noqa: E402
 from .scanner import scanner  # noqa: E402
 
 __all__ = ["iq_framer",  # noqa: F405  (from the bindings)
-           "signal_source", "classifier", "accuracy_monitor", "results_logger", "scanner", "probability_display"]
+           "signal_source", "classifier", "accuracy_monitor", "results_logger", "scanner", "probability_display",
+           "scan_display"]
 
 
 def probability_display(*args, **kwargs):
     """The Qt probability display (imported on use: headless flowgraphs need no Qt)."""
     from .qt_display import probability_display as display
+
+    return display(*args, **kwargs)
+
+
+def scan_display(*args, **kwargs):
+    """The Qt scan display (imported on use, as probability_display is)."""
+    from .qt_scan_display import scan_display as display
 
     return display(*args, **kwargs)

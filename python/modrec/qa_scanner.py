@@ -3,12 +3,14 @@
 the right band, symbol rate and class; rx_freq tags honoured; the flowgraph runs twice."""
 import os
 
-import numpy as np
-import pmt
-from gnuradio import blocks, gr, gr_unittest
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from gnuradio import modrec
-from modrec_core import scene
+import numpy as np  # noqa: E402
+import pmt  # noqa: E402
+from gnuradio import blocks, gr, gr_unittest  # noqa: E402
+
+from gnuradio import modrec  # noqa: E402
+from modrec_core import scene  # noqa: E402
 
 BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "lstm_ap_sig2019_field.onnx")
 RATE, RX_FREQ = 2.4e6, 433.92e6
@@ -19,12 +21,15 @@ class qa_scanner(gr_unittest.TestCase):
     def setUp(self):
         self.x, self.truth = scene.make_scene(2, 2 << 17, 23)  # 4PAM and 8PSK, 25 and 18 dB in band
 
-    def _run(self, blk):
+    def _run(self, blk, throttle=None):
         tag = gr.tag_t()
         tag.offset, tag.key, tag.value = 0, pmt.intern("rx_freq"), pmt.from_double(RX_FREQ)
         tb = gr.top_block()
         src, dbg = blocks.vector_source_c(self.x.tolist(), False, 1, [tag]), blocks.message_debug()
-        tb.connect(src, blk)
+        if throttle:
+            tb.connect(src, blocks.throttle(gr.sizeof_gr_complex, throttle), blk)
+        else:
+            tb.connect(src, blk)
         tb.msg_connect(blk, "signals", dbg, "store")
         tb.run()
         return [pmt.to_python(dbg.get_message(k)) for k in range(dbg.num_messages())]
@@ -42,12 +47,62 @@ class qa_scanner(gr_unittest.TestCase):
                 self.assertEqual(m["decision"], t.label)
                 self.assertEqual(len(m["probs"]), 12)
                 self.assertAlmostEqual(float(np.sum(m["probs"])), 1.0, places=3)
+                self.assertEqual(m["dropped"], 0)
+
+    def test_realtime_mode_counts_every_signal_frame_it_drops(self):
+        self.x = np.tile(self.x, 4)  # 8 frames at the capture's own rate, faster than the worker measures them
+        blk = modrec.scanner(BUNDLE, RATE, mode="realtime")
+        msgs = self._run(blk, throttle=RATE)
+        stats = blk.stats()
+        self.assertEqual(stats["signal_frames"], 16)  # 2 signals x 8 frames were tracked
+        self.assertEqual(stats["published"], len(msgs))
+        self.assertEqual(stats["measured"] + stats["dropped"], stats["signal_frames"])
+        last = {}
+        for m in msgs:  # per signal, drops only grow, and never past what the engine dropped
+            self.assertGreaterEqual(m["dropped"], last.get(m["id"], 0))
+            last[m["id"]] = m["dropped"]
+        self.assertLessEqual(sum(last.values()), stats["dropped"])
+
+    def test_scan_display_boxes_land_on_the_signals(self):
+        from PyQt5 import Qt
+
+        from gnuradio.modrec.qt_scan_display import BOX_COLOR
+
+        app = Qt.QApplication.instance() or Qt.QApplication([])
+        display = modrec.scan_display(RATE, RX_FREQ, 1024, 16384, 64)
+        display.resize(640, 400)
+        blk = modrec.scanner(BUNDLE, RATE, center_freq=RX_FREQ)
+        tb = gr.top_block()
+        src = blocks.vector_source_c(self.x.tolist(), False)
+        tb.connect(src, blk)
+        tb.connect(src, display)
+        tb.msg_connect(blk, "signals", display, "signals")
+        tb.run()
+        app.processEvents()  # the rows and messages queued for the GUI thread
+        image = display.grab().toImage()
+        if os.environ.get("MODREC_SCREENSHOT"):
+            image.save(os.environ["MODREC_SCREENSHOT"])
+        boxes = display.boxes()
+        self.assertEqual(len(boxes), len(self.truth))
+        plot = display._plot_rect()
+        for t in self.truth:
+            x_true = plot.left() + (t.centre + 0.5) * plot.width()
+            rect, text = min(boxes, key=lambda b: abs(b[0].center().x() - x_true))
+            self.assertLess(abs(rect.center().x() - x_true), t.bandwidth * plot.width() / 4)
+            self.assertTrue(text.startswith(t.label), text)
+            edge = Qt.QColor(image.pixel(rect.left(), rect.center().y()))
+            self.assertEqual(edge, BOX_COLOR)  # drawn, not only computed
+            inside = Qt.QColor(image.pixel(rect.center().x(), rect.bottom() - 4)).red()
+            beside = Qt.QColor(image.pixel(rect.right() + int(t.bandwidth * plot.width()), rect.bottom() - 4)).red()
+            self.assertGreater(inside, beside + 60)  # the box is on the bright band of the waterfall
 
     def test_bad_arguments_fail_at_construction(self):
         with self.assertRaisesRegex(ValueError, "sample_rate must be a positive number"):
             modrec.scanner(BUNDLE, 0)
         with self.assertRaisesRegex(ValueError, "frame must be a whole number"):
             modrec.scanner(BUNDLE, RATE, frame=100)
+        with self.assertRaisesRegex(ValueError, "mode must be one of"):
+            modrec.scanner(BUNDLE, RATE, mode="fast")
 
 
 if __name__ == "__main__":

@@ -2,37 +2,46 @@
 classified, frame by frame, as one `signals` message per signal and frame.
 
 A thin adapter over modrec_core.scanning.Scanner (docs/scanning.md): frames of `frame` samples
-are gathered from the stream; each is searched for signals, which are tracked (stable ids),
-channelized, brought to the bundle's samples per symbol (their symbol rate estimated blindly
-once per track) and classified. The block works at the pipeline's pace (blocking: every frame
-is scanned); a tail shorter than a frame is not.
+are gathered from the stream; each is searched for signals, which are tracked (stable ids) on the
+stream's own thread. Measuring a signal (channelize, estimate its symbol rate once per track,
+resample, classify) is a job for the InferenceEngine's worker thread, which lives from start() to
+stop(). In blocking mode every job runs; in realtime mode the oldest waiting jobs are dropped
+when the worker falls behind, so memory stays flat, and each message counts its signal's drops.
+A tail shorter than a frame is not scanned.
 """
 import numpy as np
 import pmt
 from gnuradio import gr
 
 from modrec_core.bundle import load_bundle
+from modrec_core.engine import MODES, InferenceEngine
 from modrec_core.scanning import FRAME, Scanner
 
-from .work_errors import ends_flowgraph_on_error
+from .work_errors import ends_flowgraph_on_error, record_error
 
 RX_FREQ = "rx_freq"
+REALTIME_JOBS = 8  # realtime mode: signal-frames waiting for the worker before the oldest are dropped
 
 
 class scanner(gr.sync_block):
     """bundle_path: the classifier bundle; sample_rate and center_freq: of the stream, in Hz (an
     `rx_freq` tag on the stream overrides center_freq from where it arrives); frame: samples
-    per detection frame."""
+    per detection frame; mode: "blocking" (every frame scanned) or "realtime" (drops, counted)."""
 
-    def __init__(self, bundle_path, sample_rate, center_freq=0.0, frame=FRAME, device="cpu", threads=0):
+    def __init__(self, bundle_path, sample_rate, center_freq=0.0, frame=FRAME, device="cpu", threads=0,
+                 mode="blocking"):
         if not (isinstance(sample_rate, (int, float)) and np.isfinite(sample_rate) and sample_rate > 0):
             raise ValueError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}")
         if not (isinstance(frame, (int, float)) and frame == int(frame) and frame >= 1 << 14):
             raise ValueError(f"frame must be a whole number of samples >= {1 << 14}, got {frame!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         gr.sync_block.__init__(self, name="modrec_scanner", in_sig=[np.complex64], out_sig=None)
         self.bundle = load_bundle(bundle_path, device=device, threads=int(threads) or None)
         self.sample_rate, self.center_freq, self.frame = float(sample_rate), float(center_freq), int(frame)
+        self.mode = mode
         self.message_port_register_out(pmt.intern("signals"))
+        self.engine = InferenceEngine(self._measure, self._publish, max_batch=1, mode=mode, capacity=REALTIME_JOBS)
         self.error = None
         self._reset()
 
@@ -40,11 +49,29 @@ class scanner(gr.sync_block):
         self.scanner = Scanner(self.bundle, self.frame)
         self.buffer, self.buffered_from, self.freq = np.zeros(0, np.complex64), 0, self.center_freq
         self.published = 0
+        self.submitted, self.delivered = {}, {}  # per signal id: jobs queued, jobs measured
 
     def start(self):
         self.error = None
         self._reset()
+        self.engine.start()
         return True
+
+    def stop(self):
+        """Blocking mode delivers every queued frame first; realtime mode drops what is left."""
+        try:
+            if self.mode == "blocking":
+                self.engine.flush()
+        except RuntimeError as e:  # a job failed after the last work() call
+            record_error(self, e)
+        self.engine.close()
+        return True
+
+    def stats(self):
+        """Signal-frames queued, measured and dropped since the block was made, and messages published."""
+        engine = self.engine.stats()
+        return {"signal_frames": engine["windows_in"], "measured": engine["classified"],
+                "dropped": engine["dropped"], "published": self.published}
 
     @ends_flowgraph_on_error
     def work(self, input_items, output_items):
@@ -54,16 +81,38 @@ class scanner(gr.sync_block):
         self.buffer = np.concatenate([self.buffer, x])
         while len(self.buffer) >= self.frame:
             frame, self.buffer = self.buffer[:self.frame], self.buffer[self.frame:]
-            for result in self.scanner.process(frame):
-                self._publish(result, self.buffered_from)
+            self._submit(frame)
             self.buffered_from += self.frame
+        if self.mode == "blocking":
+            self.engine.flush()
+        else:
+            self.engine.deliver()
         return len(x)
 
-    def _publish(self, r, start):
+    def _submit(self, frame):
+        index, tracks = self.scanner.track(frame)
+        jobs = np.empty(len(tracks), dtype=object)
+        for k, t in enumerate(tracks):
+            self.submitted[t.id] = self.submitted.get(t.id, 0) + 1
+            jobs[k] = (frame, t, index)
+        metas = [(t.id, self.submitted[t.id], self.buffered_from, self.freq) for t in tracks]
+        self.engine.submit(jobs, metas)
+
+    def _measure(self, jobs):
+        return [self.scanner.measure(*job) for job in jobs]
+
+    def _publish(self, results, metas, latencies):
+        for r, (track_id, seq, start, freq), latency in zip(results, metas, latencies):
+            self.delivered[track_id] = self.delivered.get(track_id, 0) + 1
+            # jobs run oldest first: earlier frames of this signal not measured by now were dropped
+            self._message(r, start, freq, dropped=seq - self.delivered[track_id], latency=latency)
+
+    def _message(self, r, start, freq, dropped, latency):
         rate = self.sample_rate
-        meta = {"id": r.id, "freq_hz": self.freq + r.centre * rate, "bandwidth_hz": r.bandwidth * rate,
+        meta = {"id": r.id, "freq_hz": freq + r.centre * rate, "bandwidth_hz": r.bandwidth * rate,
                 "snr_db": r.snr_db, "window_start": start, "window_len": self.frame, "decision": r.decision,
-                "rate_confidence": r.rate_confidence, "windows": len(r.decisions), "model": self.bundle.meta.model}
+                "rate_confidence": r.rate_confidence, "windows": len(r.decisions), "model": self.bundle.meta.model,
+                "dropped": int(dropped), "latency_ms": 1e3 * latency}
         if r.symbol_rate is not None:
             meta["symbol_rate"] = r.symbol_rate * rate
         if r.probs is not None:

@@ -49,13 +49,21 @@ class Scanner:
 
     def process(self, x):
         """[FrameResult] for the next frame of `frame` complex samples."""
+        index, tracks = self.track(x)
+        return [self.measure(x, t, index) for t in tracks]
+
+    def track(self, x):
+        """(frame index, the tracks seen in it) for the next frame: detection and tracking only,
+        the cheap part, which a realtime caller runs on every frame."""
         if len(x) != self.frame:
             raise ValueError(f"a frame is {self.frame} samples, got {len(x)}")
         index, self.frames = self.frames, self.frames + 1
         live = self.tracker.update(index, detection.detect(x))
-        return [self._measure(x, t, index) for t in live if t.last_frame == index]
+        return index, [t for t in live if t.last_frame == index]
 
-    def _measure(self, x, track, index):
+    def measure(self, x, track, index):
+        """The FrameResult of one track in frame `index` (x): channelize, estimate the rate on the
+        track's first measured frame, classify."""
         channel, decimation = channelizer.to_baseband(x, track.centre, track.bandwidth)
         if track.id not in self.rates:
             est = channelizer.estimate_rate(channel) if len(channel) >= MIN_SAMPLES else None
