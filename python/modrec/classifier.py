@@ -20,8 +20,9 @@ from modrec_core.engine import InferenceEngine
 from .work_errors import ends_flowgraph_on_error, record_error
 
 from .modrec_python import iq_framer
+from .rate_finder import normalizer_chain
 
-STICKY_TAGS = ("rx_freq", "rx_time")  # remembered from the window they arrive in onwards
+STICKY_TAGS = ("rx_freq", "rx_time", "symbol_rate", "rate_confidence")  # kept from the window they arrive in on
 END_TAG = "modrec_end"  # the framer's mark on the last window of a finite stream
 
 
@@ -37,11 +38,14 @@ class classifier(gr.hier_block2):
     probability vector per window (zeros for skipped windows; the block then waits for the
     model); sample_rate: reported in messages; window: the window length for bundles of any length
     (0: the length they were trained at, their trained_window_length; fixed-length bundles: 0 or
-    their own length).
+    their own length); symbol_rate: 0 (the stream is at the bundle's samples per symbol already),
+    the signal's symbol rate in Hz, or "auto" (estimated blindly from the stream's first 65,536
+    samples, which also sets the shift to 0 Hz; messages then carry symbol_rate and
+    rate_confidence): the stream is resampled to the bundle's samples per symbol before framing.
     """
 
     def __init__(self, bundle_path, device="cpu", hop=0, mode="blocking", max_batch=64, power_gate_db=None,
-                 prob_output=False, sample_rate=0.0, window=0, threads=0):
+                 prob_output=False, sample_rate=0.0, window=0, threads=0, symbol_rate=0):
         window, hop, max_batch, threads = (_whole(v, name) for v, name in (
             (window, "window"), (hop, "hop"), (max_batch, "max_batch"), (threads, "threads")))
         if not 0 <= window <= MAX_WINDOW_LENGTH:
@@ -71,7 +75,16 @@ class classifier(gr.hier_block2):
         self.framer.set_min_output_buffer(1, 4 * max_batch)
         self.windows = window_classifier(bundle, length, hop, mode, max_batch, power_gate_db, prob_output,
                                          sample_rate)
-        self.connect(self, self.framer)
+        self.rate_finder = None
+        if symbol_rate:
+            rate = _symbol_rate(symbol_rate, sample_rate)
+            chain, self.rate_finder = normalizer_chain(sample_rate, _samples_per_symbol(bundle, bundle_path), rate)
+            self.connect(self, chain[0])
+            for a, b in zip(chain, chain[1:]):
+                self.connect(a, b)
+            self.connect(chain[-1], self.framer)
+        else:
+            self.connect(self, self.framer)
         self.connect((self.framer, 0), (self.windows, 0))
         self.connect((self.framer, 1), (self.windows, 1))
         self.msg_connect(self.windows, "probs", self, "probs")
@@ -86,6 +99,24 @@ class classifier(gr.hier_block2):
     def error(self):
         """The error that ended the last run (a failed model call), or None."""
         return self.windows.error
+
+
+def _symbol_rate(value, sample_rate):
+    """"auto" or a positive symbol rate in Hz below the sample rate, or a ValueError saying why not."""
+    if not (isinstance(sample_rate, (int, float)) and np.isfinite(sample_rate) and sample_rate > 0):
+        raise ValueError(f"symbol_rate needs the stream's sample_rate in Hz, got {sample_rate!r}")
+    if value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < sample_rate / 2:
+        raise ValueError(f"symbol_rate must be 0, 'auto' or a rate in Hz below half the sample rate, got {value!r}")
+    return float(value)
+
+
+def _samples_per_symbol(bundle, path):
+    sps = bundle.meta.samples_per_symbol
+    if not isinstance(sps, (int, float)):
+        raise ValueError(f"{path} does not say its samples per symbol: give the stream at its rate (symbol_rate 0)")
+    return float(sps)
 
 
 def _whole(value, name):

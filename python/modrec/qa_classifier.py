@@ -199,6 +199,33 @@ class qa_classifier(gr_unittest.TestCase):
             s = cls.stats()
             self.assertEqual((s["unknown"], s["noise"], s["classified"]), (20 if want == {"unknown"} else 0, 0, 20))
 
+    def test_auto_symbol_rate_estimates_then_resamples_to_the_bundles_samples_per_symbol(self):
+        """QPSK from gr-digital at 5 samples per symbol and 20 dB: the live default bundle (8 sps) is
+        fed through symbol_rate="auto", which must find 1/5 of the sample rate and classify it right."""
+        from gnuradio.modrec import reference
+
+        rng = np.random.default_rng(5)
+        x = reference.modulated("QPSK", 1 << 18, rng, sps=5)
+        x = (x * np.exp(2j * np.pi * 0.01 * np.arange(len(x))) + 0.1 * (rng.standard_normal(len(x)) + 1j * rng.standard_normal(len(x))) / np.sqrt(2)).astype(np.complex64)
+        live = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "lstm_ap_sig2019_field.onnx")
+        cls = modrec.classifier(live, sample_rate=1e6, symbol_rate="auto")
+        meta, _, _ = _run(x, cls)
+        self.assertGreater(len(meta), 300)  # 2^18 samples at 5 -> 8 sps, less the estimate's wait
+        self.assertTrue(all(abs(m["symbol_rate"] / 200e3 - 1) < 0.01 for m in meta))
+        self.assertTrue(all(m["rate_confidence"] > 17 for m in meta))
+        decisions = [m["decision"] for m in meta]
+        self.assertGreater(decisions.count("QPSK") / len(decisions), 0.8, sorted(set(decisions)))
+
+    def test_a_given_symbol_rate_resamples_without_estimating(self):
+        from gnuradio.modrec import reference
+
+        x = reference.modulated("BPSK", 1 << 15, np.random.default_rng(6), sps=4).astype(np.complex64)
+        live = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "lstm_ap_sig2019_field.onnx")
+        meta, _, _ = _run(x, modrec.classifier(live, sample_rate=4e5, symbol_rate=1e5))
+        self.assertAlmostEqual(len(meta), 2 * (1 << 15) // 512, delta=2)  # 4 -> 8 sps doubles the windows
+        self.assertNotIn("symbol_rate", meta[0])
+        self.assertGreater([m["decision"] for m in meta].count("BPSK") / len(meta), 0.8)
+
     def test_problems_fail_at_construction(self):
         with self.assertRaisesRegex(BundleError, "no such bundle file"):
             modrec.classifier(os.path.join(self.tmp.name, "absent.onnx"))
@@ -210,7 +237,11 @@ class qa_classifier(gr_unittest.TestCase):
                                 (dict(hop=12.5), "hop must be a whole number"),
                                 (dict(window=1 << 30), "window must be between 0 and 1048576"),
                                 (dict(threads=-1), "threads must be a whole number >= 0"),
-                                (dict(max_batch=0), "max_batch must be >= 1")):
+                                (dict(max_batch=0), "max_batch must be >= 1"),
+                                (dict(symbol_rate="auto"), "symbol_rate needs the stream's sample_rate"),
+                                (dict(symbol_rate="fast", sample_rate=1e6), "symbol_rate must be 0, 'auto' or"),
+                                (dict(symbol_rate=6e5, sample_rate=1e6), "below half the sample rate"),
+                                (dict(symbol_rate=1e5, sample_rate=1e6), "does not say its samples per symbol")):
             with self.assertRaisesRegex(ValueError, message):
                 modrec.classifier(self.path, **kwargs)
         huge = _bundle(self.tmp.name, "gru2", length=48)
