@@ -136,7 +136,17 @@ def estimate(x, min_sps=4.0, max_sps=32.0):
     candidates = {"envelope": _Lines(np.abs(base) ** 2, low, high).fundamental(low),
                   "frequency": max(tone_changes, key=lambda line: line[1]),
                   "conjugate": _conjugate_line(base, low, high)}
-    for method, (rate, height) in candidates.items():  # in this order: see docs/estimation.md
-        if height >= LINE_THRESHOLD_DB:
-            return Estimate(centre, bandwidth, float(rate), height, method)
-    return Estimate(centre, bandwidth, None, max(h for _, h in candidates.values()), "none")
+    passing = [m for m, (_, height) in candidates.items() if height >= LINE_THRESHOLD_DB]  # in order: docs/estimation.md
+    if not passing:
+        return Estimate(centre, bandwidth, None, max(h for _, h in candidates.values()), "none")
+    method = passing[0]
+    if method == "envelope" and "frequency" in passing and _is_harmonic(candidates["envelope"][0],
+                                                                        candidates["frequency"][0]):
+        method = "frequency"  # a filtered FSK's envelope has lines at multiples of its tone changes
+    rate, height = candidates[method]
+    return Estimate(centre, bandwidth, float(rate), height, method)
+
+
+def _is_harmonic(rate, base, tolerance=0.015):
+    """Whether `rate` is 2, 3 or 4 times `base`, within a relative tolerance."""
+    return any(abs(rate / (k * base) - 1) <= tolerance for k in (2, 3, 4))
