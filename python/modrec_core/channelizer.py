@@ -10,19 +10,30 @@ from scipy import signal
 from . import estimation
 
 CHANNEL_OVERSAMPLING = 5.0  # channel sample rate over the detected bandwidth: >= 4 samples per symbol for the estimator
-PASSBAND = 0.8  # low-pass cut-off as a share of the detected bandwidth (detection sees less than the 99 % band)
-TAPS = 129
+PASSBAND = 0.8  # flat pass band each side of 0 as a share of the detected bandwidth (detection sees less than the 99 % band)
+TRANSITION = 0.3  # raised-cosine roll-off to zero over this share of the bandwidth beyond the pass band
 ESTIMATE_SAMPLES = 1 << 16
 MAX_RATIO_DENOMINATOR = 512
 
 
 def to_baseband(x, centre, bandwidth):
-    """(channel samples, decimation): x shifted by -centre (cycles/sample), low-pass filtered to
-    the signal's band and decimated to about CHANNEL_OVERSAMPLING x its bandwidth."""
+    """(channel samples, decimation): x shifted by -centre (cycles/sample), filtered to the
+    signal's band and decimated to about CHANNEL_OVERSAMPLING x its bandwidth, in one step in the
+    frequency domain: the bins around the centre, tapered, inverse-transformed at the lower rate
+    (a frame-sized FFT channelizer: the cost no longer grows with the filter's length)."""
+    n = len(x)
     decimation = max(int(1.0 / (CHANNEL_OVERSAMPLING * bandwidth)), 1)
-    shifted = x * np.exp(-2j * np.pi * centre * np.arange(len(x)))
-    taps = signal.firwin(TAPS * decimation | 1, min(2 * PASSBAND * bandwidth, 0.99))
-    return signal.upfirdn(taps, shifted, down=decimation)[(len(taps) // 2) // decimation:].astype(np.complex64), decimation
+    m = n // decimation
+    offsets = np.fft.fftfreq(m) * m / n  # the output's bin frequencies, cycles/sample of the input
+    spectrum = np.fft.fft(x)[(int(round(centre * n)) + np.round(offsets * n).astype(int)) % n]
+    channel = np.fft.ifft(spectrum * _taper(np.abs(offsets), bandwidth)) * (m / n)
+    return channel.astype(np.complex64), decimation
+
+
+def _taper(offset, bandwidth):
+    """1 within PASSBAND x bandwidth of 0, a raised cosine down to 0 over TRANSITION x bandwidth."""
+    edge = (offset - PASSBAND * bandwidth) / (TRANSITION * bandwidth)
+    return np.where(edge <= 0, 1.0, np.where(edge >= 1, 0.0, 0.5 * (1 + np.cos(np.pi * np.clip(edge, 0, 1)))))
 
 
 def estimate_rate(channel):

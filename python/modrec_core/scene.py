@@ -26,9 +26,10 @@ class SceneSignal:
     snr_db: float  # in its own band
 
 
-def make_scene(n_signals, n_samples, seed, preset="sig2019"):
+def make_scene(n_signals, n_samples, seed, preset="sig2019", signal=None):
     """(complex64 samples (n_samples,), [SceneSignal]): n_signals non-overlapping signals of
-    random classes of `preset` with RRC pulses (CPFSK for FSK) and a random carrier phase."""
+    random classes of `preset`; each made by signal(label, sps, n_samples, seed) (unit power),
+    by default our synthesizer's, with RRC pulses (CPFSK for FSK) and a random carrier phase."""
     if not (isinstance(n_signals, int) and 0 <= n_signals <= 16):
         raise ValueError(f"signals must be a whole number from 0 to 16, got {n_signals!r}")
     if not (isinstance(n_samples, int) and n_samples >= 1 << 14):
@@ -41,7 +42,8 @@ def make_scene(n_signals, n_samples, seed, preset="sig2019"):
         for _ in range(DRAWS):  # a signal too wide for the room left is drawn again
             label = int(rng.integers(len(base.classes)))
             sps = int(rng.integers(SPS_RANGE[0], SPS_RANGE[1] + 1))
-            clean = _clean_signal(base, label, sps, n_samples, seed * 1000 + k)
+            clean = (signal(base.labels[label], sps, n_samples, seed * 1000 + k) if signal
+                     else _clean_signal(base, label, sps, n_samples, seed * 1000 + k))
             _, bandwidth = occupied_band(clean)
             centre = _free_centre(rng, bandwidth, taken)
             if centre is not None:
