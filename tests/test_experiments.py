@@ -101,3 +101,19 @@ def test_bench_models_times_shipped_bundles(run):
     assert len(row) == 1 and "| 2x64/12 |" in row[0]
     rates = [float(cell.replace(",", "")) for cell in row[0].strip("|").split("|")[2:]]
     assert all(rate > 0 for rate in rates)
+
+
+def test_learning_curves_are_read_from_run_logs(tmp_path):
+    log = tmp_path / "hybrid" / "train.log"
+    log.parent.mkdir()
+    log.write_text("2026-12-01 10:00:00,000 cyclic_hybrid on sig2019: ...\n"
+                   "2026-12-01 10:01:30,000 epoch 1: train loss 2.0 acc 0.3 | val loss 1.5 acc 0.4500 | lr 1e-3\n"
+                   "2026-12-01 10:03:00,000 epoch 2: train loss 1.5 acc 0.5 | val loss 1.2 acc 0.5500 | lr 1e-3\n")
+    run = _app("plot_learning_curves.py", str(log), "--out", str(tmp_path / "c.png"))
+    assert run.returncode == 0, run.stderr
+    assert "hybrid: 2 epochs, 3.0 min, best val 55.00 %" in run.stdout
+    assert (tmp_path / "c.png").stat().st_size > 1000
+    empty = tmp_path / "empty.log"
+    empty.write_text("2026-12-01 10:00:00,000 started\n")
+    run = _app("plot_learning_curves.py", str(empty), "--out", str(tmp_path / "d.png"))
+    assert run.returncode != 0 and "no epoch lines" in run.stderr and not (tmp_path / "d.png").exists()
