@@ -14,6 +14,7 @@ from modrec_core import training
 from modrec_core.bundle import export
 from modrec_core.dataset import Dataset
 from modrec_core.models import build
+from modrec_core.normalize import normalize
 from modrec_core.synthesis import get_preset, synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -320,3 +321,31 @@ def test_symmetry_augmentation_preserves_power_and_applies_each_transform():
     assert matched == len(x) and len(kinds) == 16  # every output is a transform; every combination occurs
     with pytest.raises(ValueError, match="unknown augmentation"):
         training.Recipe(augment="rot90+mirror")
+
+
+def test_outlier_exposure_pulls_outliers_towards_uniform(tmp_path):
+    """Same run with and without outlier exposure: the outliers' top probability drops with it."""
+    easy = training.fixed_data(easy_dataset(), seed=3)
+    data = training.TrainData(easy.label_names, easy.length, easy.val, easy.test, easy.train, preset="sig2019",
+                              seed=3, per_epoch=easy.per_epoch)  # outliers under sig2019's conditions
+    outliers = data.outlier_batch(0, 0, 64)
+    assert outliers.shape == (16, 2, 64) and np.array_equal(outliers, data.outlier_batch(0, 0, 64))
+    assert not np.array_equal(outliers, data.outlier_batch(0, 1, 64))
+    top = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)
+        recipe = training.Recipe(lr=3e-3, batch_size=32, epochs=4, schedule="onecycle", stop_patience=0,
+                                 outlier_exposure=weight)
+        model = build("cnn2d", 3, 64)
+        trainer = training.Trainer(model, data, recipe, str(tmp_path / str(weight)), "maxmin", log=lambda *_: None)
+        model.load_state_dict(trainer.run())
+        assert trainer.validate()[1] > 0.7  # the known classes are still learned
+        model.eval()
+        with torch.no_grad():
+            probs = torch.softmax(model(torch.from_numpy(normalize(data.outlier_batch(5, 0, 1024), "maxmin"))), 1)
+        top[weight] = float(probs.max(1).values.mean())
+    assert top[1.0] < top[0.0] - 0.1, top
+    with pytest.raises(ValueError, match="outlier exposure needs synthesized training data"):
+        training.fixed_data(easy_dataset(40), seed=2).outlier_batch(0, 0, 16)
+    with pytest.raises(ValueError, match="outlier_exposure must be a weight"):
+        training.Recipe(outlier_exposure=-1.0)

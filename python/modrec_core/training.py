@@ -20,6 +20,7 @@ from . import evaluation
 from .dataset import Dataset, balanced_design, design_at, strata, stratified_split
 from .normalize import normalize
 from .synthesis import get_preset, streams, synthesize
+from .synthesis.presets import OUTLIER_CLASSES
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Recipe:
     weight_decay: float = 0.0
     augment: str = ""  # "+"-joined AUGMENTATIONS applied at random to training windows, e.g. "rot90+conj+reverse"
     label_smoothing: float = 0.0  # training loss only; validation loss and early stopping use plain cross-entropy
+    outlier_exposure: float = 0.0  # weight of the loss pulling outlier windows (OUTLIER_CLASSES) to uniform probabilities
 
     def __post_init__(self):
         if self.schedule not in SCHEDULES:
@@ -49,6 +51,8 @@ class Recipe:
         unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))
         if unknown:
             raise ValueError(f"unknown augmentation {unknown}; use {'+'.join(AUGMENTATIONS)} or a part of it")
+        if not (math.isfinite(self.outlier_exposure) and self.outlier_exposure >= 0):
+            raise ValueError(f"outlier_exposure must be a weight >= 0, got {self.outlier_exposure}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         for name in ("plateau_patience", "stop_patience", "warmup_epochs", "l1", "weight_decay"):
@@ -65,6 +69,9 @@ SCHEDULES = ("plateau", "warmup_cosine", "onecycle")
 # degrees of rotation, complex conjugation, time reversal (docs/training.md).
 AUGMENTATIONS = ("rot90", "conj", "reverse")
 CLIP_NORM = 5.0  # gradient-norm clipping: an LSTM run at lr 3e-3 collapsed to chance without it
+OUTLIER_SHARE = 4  # outlier exposure: one outlier window per this many training windows
+OUTLIER_MIN_SNR_DB = 0.0  # outliers below this SNR look like noise, which known windows at low SNR do too
+OUTLIER_SEED_OFFSET = 4_000_037  # outliers' synthesis seed: run seed + this (val, test, eta use other offsets)
 
 # What each paper prints; models without a paper recipe of their own use Recipe() (Adam 1e-3,
 # batch 400, halve the rate after 5 epochs without val-loss improvement, stop after 50).
@@ -116,6 +123,19 @@ class TrainData:
         labels, snr = design_at(np.arange(first, first + count), len(preset.classes), preset.snr_levels)
         b = synthesize(preset, labels, snr, self.seed, first=first)
         return b.iq(), b.labels
+
+    def outlier_batch(self, epoch, k, batch_size):
+        """Outlier windows for batch k of `epoch`: OUTLIER_CLASSES under the training preset's own
+        conditions at SNR >= OUTLIER_MIN_SNR_DB, from their own seed stream."""
+        if self.preset is None:
+            raise ValueError("outlier exposure needs synthesized training data (--preset)")
+        base = get_preset(self.preset).with_length(self.length)
+        snrs = tuple(s for s in base.snr_levels if s >= OUTLIER_MIN_SNR_DB)
+        preset = replace(base, classes=OUTLIER_CLASSES, snr_levels=snrs)
+        n = max(1, batch_size // OUTLIER_SHARE)
+        first = (epoch * self.batches_per_epoch(batch_size) + k) * n
+        labels, snr = design_at(np.arange(first, first + n), len(OUTLIER_CLASSES), snrs)
+        return synthesize(preset, labels, snr, self.seed + OUTLIER_SEED_OFFSET, first=first).iq()
 
 
 def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, length=None, eta=None):
@@ -270,8 +290,9 @@ class Trainer:
             if self.progress and self.rank == 0 else None
         loss_sum, correct, seen = 0.0, 0, 0
         t0 = time.monotonic()
-        for x, y in self._batches(st.epoch, st.step):
-            loss, hits = self.train_step(x[self.rank::self.world], y[self.rank::self.world])
+        for x, y, outliers in self._batches(st.epoch, st.step):
+            loss, hits = self.train_step(x[self.rank::self.world], y[self.rank::self.world],
+                                         None if outliers is None else outliers[self.rank::self.world])
             st.step += 1
             st.examples += len(y)
             st.seconds += time.monotonic() - t0
@@ -289,11 +310,16 @@ class Trainer:
         self._end_epoch(loss_sum / max(seen, 1), correct / max(seen, 1))
 
     def _batch(self, epoch, k):
-        """Training batch k of `epoch`, cropped when the run trains on crops."""
+        """(windows, labels, outlier windows or None) of training batch k of `epoch`, augmented
+        and cropped as the recipe and run say."""
         x, y = self.data.batch(epoch, k, self.recipe.batch_size)
+        outliers = self.data.outlier_batch(epoch, k, self.recipe.batch_size) if self.recipe.outlier_exposure else None
         if self.recipe.augment:
             x = augment(x, self.recipe.augmentations, streams.generator(self.data.seed, epoch, k, streams.AUGMENT_KEY))
-        return (self._crop(x, epoch, k), y) if self.crop else (x, y)
+        if self.crop:
+            x = self._crop(x, epoch, k)
+            outliers = None if outliers is None else self._crop(outliers, epoch, k)
+        return x, y, outliers
 
     def _batches(self, epoch, first):
         """The epoch's batches from `first` on; with `prefetch` threads the next ones are made meanwhile."""
@@ -317,14 +343,21 @@ class Trainer:
         start = rng.integers(0, x.shape[2] - self.crop + 1)
         return x[:, :, start:start + self.crop]
 
-    def train_step(self, x, y):
-        """One optimizer step on a batch (numpy iq, labels); returns (loss, correct predictions)."""
+    def train_step(self, x, y, outliers=None):
+        """One optimizer step on a batch (numpy iq, labels, and outlier windows for outlier
+        exposure); returns (classification loss, correct predictions)."""
+        n = len(x)
+        if outliers is not None:
+            x = np.concatenate([x, outliers])
         x = torch.from_numpy(normalize(x, self.normalization)).to(self.device)
         y = torch.from_numpy(np.asarray(y, np.int64)).to(self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            logits = self.net(x).float()
+            out = self.net(x).float()
+        logits = out[:n]
         loss = nn.functional.cross_entropy(logits, y, label_smoothing=self.recipe.label_smoothing)
         total = loss + self.recipe.l1 * self.model.l1_penalty() if self.recipe.l1 else loss
+        if outliers is not None:  # Hendrycks et al.: cross-entropy of the outliers to the uniform distribution
+            total = total - self.recipe.outlier_exposure * torch.log_softmax(out[n:], dim=1).mean()
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         nn.utils.clip_grad_norm_(self.model.parameters(), CLIP_NORM)

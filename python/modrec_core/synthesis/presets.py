@@ -127,6 +127,13 @@ RML2018 = Preset(
 SIG2019_UNKNOWN = replace(SIG2019, name="sig2019_unknown",
                           classes=tuple(m for m in RML2018.classes if m.name not in SIG2019.labels + ["GMSK"]))
 
+# Auxiliary outliers for outlier-exposure training (docs/open-set.md): classes in neither
+# Sig2019-12 nor the open-set evaluation (sig2019_unknown, OFDM, noise), so the evaluation stays
+# about modulations the model never saw: a bare carrier, odd PSK orders, dense PAM/ASK/QAM, 16FSK.
+OUTLIER_CLASSES = (linear("CW", c.psk(1)), linear("3PSK", c.psk(3)), linear("6PSK", c.psk(6)),
+                   linear("12PSK", c.psk(12)), linear("64PSK", c.psk(64)), linear("16PAM", c.pam(16)),
+                   linear("16ASK", c.ask(16)), linear("1024QAM", c.qam(1024)), fsk("16FSK", 16))
+
 PRESETS = {p.name: p for p in (SIG2019, SIG2019_TIMING, SIG2019_FIELD, SIG2019_UNKNOWN, RML2016A, RML2018)}
 
 
