@@ -16,17 +16,19 @@ ESTIMATE_SAMPLES = 1 << 16
 MAX_RATIO_DENOMINATOR = 512
 
 
-def to_baseband(x, centre, bandwidth):
+def to_baseband(x, centre, bandwidth, spectrum=None):
     """(channel samples, decimation): x shifted by -centre (cycles/sample), filtered to the
     signal's band and decimated to about CHANNEL_OVERSAMPLING x its bandwidth, in one step in the
     frequency domain: the bins around the centre, tapered, inverse-transformed at the lower rate
-    (a frame-sized FFT channelizer: the cost no longer grows with the filter's length)."""
+    (a frame-sized FFT channelizer: the cost no longer grows with the filter's length).
+    spectrum: np.fft.fft(x) when the caller has it (one FFT serves every signal of a frame)."""
     n = len(x)
     decimation = max(int(1.0 / (CHANNEL_OVERSAMPLING * bandwidth)), 1)
     m = n // decimation
     offsets = np.fft.fftfreq(m) * m / n  # the output's bin frequencies, cycles/sample of the input
-    spectrum = np.fft.fft(x)[(int(round(centre * n)) + np.round(offsets * n).astype(int)) % n]
-    channel = np.fft.ifft(spectrum * _taper(np.abs(offsets), bandwidth)) * (m / n)
+    spectrum = np.fft.fft(x) if spectrum is None else spectrum
+    band = spectrum[(int(round(centre * n)) + np.round(offsets * n).astype(int)) % n]
+    channel = np.fft.ifft(band * _taper(np.abs(offsets), bandwidth)) * (m / n)
     return channel.astype(np.complex64), decimation
 
 

@@ -43,6 +43,7 @@ class Scanner:
     def __init__(self, bundle, frame=FRAME, windows_per_frame=WINDOWS_PER_FRAME):
         self.bundle, self.frame, self.windows_per_frame = bundle, int(frame), int(windows_per_frame)
         self.tracker, self.rates, self.frames = detection.Tracker(), {}, 0
+        self._spectrum = (None, None)  # (frame index, its FFT): one FFT channelizes every signal of a frame
         length = bundle.meta.window_length
         self.length = length if length != "any" else bundle.meta.trained_window_length
         self.sps = bundle.meta.samples_per_symbol
@@ -64,7 +65,9 @@ class Scanner:
     def measure(self, x, track, index):
         """The FrameResult of one track in frame `index` (x): channelize, estimate the rate on the
         track's first measured frame, classify."""
-        channel, decimation = channelizer.to_baseband(x, track.centre, track.bandwidth)
+        if self._spectrum[0] != index:
+            self._spectrum = (index, np.fft.fft(x))
+        channel, decimation = channelizer.to_baseband(x, track.centre, track.bandwidth, self._spectrum[1])
         if track.id not in self.rates:
             est = channelizer.estimate_rate(channel) if len(channel) >= MIN_SAMPLES else None
             ok = est is not None and est.symbol_rate is not None
