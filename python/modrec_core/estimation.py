@@ -97,23 +97,27 @@ class _Lines:
         return rate, height
 
 
-def _conjugate_line(base, low, high, tolerance=1e-3):
+def _conjugate_line(base, low, high, max_offset=0.05, peaks=24):
     """(rate, height) from the conjugate cyclic feature: the spectrum of x^2 has lines at
     2 df +- Rs (df: what is left of the carrier offset), which OQPSK keeps where |x|^2 loses them.
-    The rate is half the distance between the strongest such pair; the height the weaker's."""
+    Of the strongest lines, the pair whose half-distance is a rate in [low, high] and whose
+    midpoint (2 df) lies within max_offset of 0 wins; the rate is its half-distance, the height
+    the weaker line's."""
     spec = np.abs(np.fft.fftshift(np.fft.fft(base ** 2 * np.hanning(len(base)), NFFT)))
     spec = spec / np.maximum(running_median(spec, "wrap"), 1e-30)
     f = np.fft.fftshift(np.fft.fftfreq(NFFT))
-    width = int(2 * tolerance * NFFT) | 1
-    peak = ndimage.maximum_filter1d(spec, width, mode="wrap")
-    r = np.flatnonzero((f >= low) & (f <= high))  # bins of +r; -r sits at NFFT - r about the centre
-    mirror = (NFFT - r) % NFFT
-    pair = np.minimum(peak[r], peak[mirror])
-    k = np.argmax(pair)
-    near = np.arange(-(width // 2), width // 2 + 1)
-    upper = r[k] + near[np.argmax(spec[(r[k] + near) % NFFT])]
-    lower = mirror[k] + near[np.argmax(spec[(mirror[k] + near) % NFFT])]
-    return float((f[upper % NFFT] - f[lower % NFFT]) / 2), float(20 * np.log10(pair[k]))
+    k, _ = signal.find_peaks(spec, distance=int(2 * low * NFFT * 0.5) or 1)
+    k = k[np.argsort(spec[k])[::-1][:peaks]]
+    if len(k) < 2:
+        return 0.0, 0.0
+    i, j = np.triu_indices(len(k), 1)
+    half, mid = np.abs(f[k[i]] - f[k[j]]) / 2, (f[k[i]] + f[k[j]]) / 2
+    height = np.minimum(spec[k[i]], spec[k[j]])
+    ok = (half >= low) & (half <= high) & (np.abs(mid) <= max_offset)
+    if not ok.any():
+        return 0.0, 0.0
+    best = np.flatnonzero(ok)[np.argmax(height[ok])]
+    return float(half[best]), float(20 * np.log10(height[best]))
 
 
 def estimate(x, min_sps=4.0, max_sps=32.0):
@@ -149,4 +153,4 @@ def estimate(x, min_sps=4.0, max_sps=32.0):
 
 def _is_harmonic(rate, base, tolerance=0.015):
     """Whether `rate` is 2, 3 or 4 times `base`, within a relative tolerance."""
-    return any(abs(rate / (k * base) - 1) <= tolerance for k in (2, 3, 4))
+    return base > 0 and any(abs(rate / (k * base) - 1) <= tolerance for k in (2, 3, 4))
