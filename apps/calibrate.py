@@ -9,7 +9,9 @@ import argparse
 import os
 import tempfile
 
-from modrec_core import calibration, cli, openset, runs
+import numpy as np
+
+from modrec_core import calibration, cli, dataset, openset, runs
 from modrec_core.bundle import load_bundle, write_confidence
 
 
@@ -18,12 +20,14 @@ def main(argv=None):
     ap.add_argument("--bundle", required=True)
     ap.add_argument("--run", required=True, help="the bundle's training run folder (run.json): its validation split")
     ap.add_argument("--method", default=openset.DEFAULT_METHOD, choices=openset.METHODS, help="unknown-signal score")
+    ap.add_argument("--also", action="append", default=[], metavar="FILE.h5",
+                    help="fit on this file's validation split too (all of it without a split): for a bundle "
+                         "that meets other conditions than its training preset's, e.g. a field bundle on clean signals")
     ap.add_argument("--out", help="where to write the calibrated bundle (default: over --bundle, via a renamed temporary file)")
     args = ap.parse_args(argv)
     labels = load_bundle(args.bundle).labels
-    val = runs.Run.load(args.run).data().val
-    if list(labels) != list(val.label_names):
-        raise ValueError(f"{args.bundle}: its labels {labels} are not its run's {val.label_names}")
+    val = _fit_set([runs.Run.load(args.run).data().val] + [dataset.read(p).part("val") for p in args.also],
+                   labels, [args.run] + args.also)
     out = args.out or args.bundle
     with tempfile.TemporaryDirectory() as tmp:  # the bundle with its logits output, fitted on before `out` is written
         plain = os.path.join(tmp, "logits.onnx")
@@ -38,6 +42,17 @@ def main(argv=None):
           f"unknown detector {args.method}, threshold {confidence['unknown_detector']['threshold']:.4g}")
     load_bundle(out)
     return 0
+
+
+def _fit_set(parts, labels, names):
+    """The windows to fit on: every part's, checked to have the bundle's labels."""
+    for part, name in zip(parts, names):
+        if list(labels) != list(part.label_names):
+            raise ValueError(f"{name}: its labels {list(part.label_names)} are not the bundle's {list(labels)}")
+    if len(parts) == 1:
+        return parts[0]
+    return dataset.Dataset(np.concatenate([p.iq for p in parts]), np.concatenate([p.labels for p in parts]),
+                           np.concatenate([p.snr_db for p in parts]), parts[0].label_names)
 
 
 if __name__ == "__main__":

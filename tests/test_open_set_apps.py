@@ -85,3 +85,16 @@ def test_the_open_set_preset_holds_only_classes_sig2019_does_not_know():
     assert len(unknown.labels) == 16
     assert dataclasses.replace(unknown, classes=known.classes) == dataclasses.replace(known, name=unknown.name)
     assert np.all(np.asarray(unknown.snr_levels) == np.asarray(known.snr_levels))
+
+
+def test_calibrate_also_fits_on_other_files_validation_splits(old_bundle, tmp_path):
+    folder, path = old_bundle
+    extra, other = str(tmp_path / "extra.h5"), str(tmp_path / "rml.h5")
+    _app("make_dataset.py", "--preset", "sig2019_field", "--per-class-snr", "5", "--seed", "10", "--out", extra)
+    _app("make_dataset.py", "--preset", "rml2016a", "--per-class-snr", "5", "--seed", "10", "--out", other)
+    done = _app("calibrate.py", "--bundle", path, "--run", folder, "--also", extra, "--out", str(tmp_path / "c.onnx"))
+    run_val = len(runs.Run.load(folder).data().val.labels)
+    assert f"over {run_val + 12 * 26 * 5 // 5} windows" in done.stdout  # the file's validation fifth joins the fit
+    bad = subprocess.run([sys.executable, os.path.join(ROOT, "apps", "calibrate.py"), "--bundle", path, "--run", folder,
+                          "--also", other, "--out", str(tmp_path / "d.onnx")], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode != 0 and "are not the bundle's" in bad.stderr and not os.path.exists(tmp_path / "d.onnx")
