@@ -34,6 +34,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("logs", nargs="+", help="train.log files; a run is named by its folder")
     ap.add_argument("--labels", nargs="*", help="one name per log (default: the folder names)")
+    ap.add_argument("--chain", action="store_true", help="the logs are consecutive stages of one model: "
+                    "each starts where the one before ended")
     ap.add_argument("--out", required=True, help="PNG to write")
     ap.add_argument("--title", default="validation accuracy vs training time (2 CPU cores)")
     args = ap.parse_args(argv)
@@ -46,9 +48,11 @@ def main(argv=None):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    start = 0.0
     for path, label in zip(args.logs, labels):
-        points = curve(path)
+        points = [(start + m, acc) for m, acc in curve(path)]
         ax.plot([p[0] for p in points], [100 * p[1] for p in points], marker=".", label=label)
+        start = points[-1][0] if args.chain else 0.0
         print(f"{label}: {len(points)} epochs, {points[-1][0]:.1f} min, best val {100 * max(p[1] for p in points):.2f} %")
     ax.set_xlabel("minutes of training")
     ax.set_ylabel("validation accuracy (%), all SNRs")
