@@ -10,5 +10,7 @@ WANG_SE_JNNET = ("X. Wang, J. Wang, X. Lu, \"Modulation Recognition Method for W
                  "Neural Networks\", IEEE Access")
 CHEN_SIGNET = ("Z. Chen et al., \"SigNet: A Novel Deep Learning Framework for Radio Signal Classification\", "
                "IEEE TCCN (also its baselines: LSTM2, 2D CNN, 1D-ResNet, MCLDNN)")
-GR_MODREC_HYBRID = ("gr-modrec's own design: cyclic-spectrum features (x^k lines, as in classical feature-based "
-                    "AMR) fused with learned branches on the derotated window; docs/models.md")
+GR_MODREC_HYBRID = ("gr-modrec's own design (docs/models.md) on classical features: W. A. Gardner, \"Exploitation of "
+                    "Spectral Redundancy in Cyclostationary Signals\", IEEE SP Magazine, doi:10.1109/79.81007; "
+                    "A. Swami, B. M. Sadler, \"Hierarchical Digital Modulation Classification Using Cumulants\", "
+                    "IEEE Trans. Communications, doi:10.1109/26.837045")
