@@ -115,12 +115,13 @@ class scan_display(gr.sync_block, Qt.QWidget):
     def paintEvent(self, event):
         painter = QtGui.QPainter(self)
         painter.fillRect(self.rect(), QtGui.QColor(20, 20, 28))
+        boxes = self.boxes()
         painter.setPen(QtGui.QColor(230, 230, 230))
-        painter.drawText(4, 16, f"{self.title}: {len(self.boxes())} signals, "
+        painter.drawText(4, 16, f"{self.title}: {len(boxes)} signals, "
                                 f"{self.center_freq / 1e6:.3f} MHz +- {self.sample_rate / 2e6:.3f} MHz")
         painter.drawImage(self._plot_rect(), self._image())
         painter.setPen(QtGui.QPen(BOX_COLOR, 2))
-        for rect, text in self.boxes():
+        for rect, text in boxes:
             painter.drawRect(rect)
             painter.drawText(rect.left() + 3, rect.top() + 14, text)
 

@@ -51,7 +51,6 @@ class rate_finder(gr.basic_block):
     def _reset(self):
         self.held = np.zeros(0, np.complex64)
         self.estimate = None
-        self.tried = 0
 
     def start(self):
         self._reset()
@@ -78,7 +77,6 @@ class rate_finder(gr.basic_block):
         return n
 
     def _try_estimate(self):
-        self.tried += 1
         est = estimation.estimate(self.held[:ESTIMATE_SAMPLES])
         if est.symbol_rate is None:
             return

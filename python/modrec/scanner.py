@@ -91,11 +91,11 @@ class scanner(gr.sync_block):
 
     def _submit(self, frame):
         index, tracks = self.scanner.track(frame)
-        jobs = np.empty(len(tracks), dtype=object)
+        jobs, metas = np.empty(len(tracks), dtype=object), []
         for k, t in enumerate(tracks):
             self.submitted[t.id] = self.submitted.get(t.id, 0) + 1
             jobs[k] = (frame, t, index)
-        metas = [(t.id, self.submitted[t.id], self.buffered_from, self.freq) for t in tracks]
+            metas.append((t.id, self.submitted[t.id], self.buffered_from, self.freq))
         self.engine.submit(jobs, metas)
 
     def _measure(self, jobs):

@@ -106,7 +106,7 @@ def _conjugate_line(base, low, high, max_offset=0.05, peaks=24):
     spec = np.abs(np.fft.fftshift(np.fft.fft(base ** 2 * np.hanning(len(base)), NFFT)))
     spec = spec / np.maximum(running_median(spec, "wrap"), 1e-30)
     f = np.fft.fftshift(np.fft.fftfreq(NFFT))
-    k, _ = signal.find_peaks(spec, distance=int(2 * low * NFFT * 0.5) or 1)
+    k, _ = signal.find_peaks(spec, distance=int(low * NFFT) or 1)
     k = k[np.argsort(spec[k])[::-1][:peaks]]
     if len(k) < 2:
         return 0.0, 0.0
