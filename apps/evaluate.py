@@ -49,7 +49,7 @@ def main(argv=None):
           f"{cal['temperature']:.3f}; report in {args.out}")
     for name, entry in rep.get("open_set", {}).get("sets", {}).items():
         print(f"  unknown {name}: n {entry['n']}, " + ", ".join(
-            f"{m} AUROC {entry[m]['auroc']:.3f}" for m in openset.METHODS)
+            f"{m} AUROC {entry[m]['auroc']:.3f}" for m in openset.METHODS if m in entry)
             + f"; reported as a modulation {100 * entry['reported_as_modulation']:.1f}%")
     return 0
 

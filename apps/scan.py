@@ -17,17 +17,6 @@ from modrec_core.bundle import load_bundle
 DEFAULT_BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "lstm_ap_sig2019_field.onnx")
 
 
-def annotation(s, capture):
-    """The SigMF annotation of one ScannedSignal of `capture`."""
-    a = {"core:sample_start": s.sample_start, "core:sample_count": s.sample_count,
-         **recordings.band_edges(s.centre, s.bandwidth, capture.sample_rate, capture.frequency),
-         "core:label": s.label, "modrec:top_prob": round(s.top_prob, 4), "modrec:snr_db": round(s.snr_db, 2),
-         "modrec:signal_id": s.id, "modrec:rate_confidence_db": round(s.rate_confidence, 1)}
-    if s.symbol_rate is not None:
-        a["modrec:symbol_rate"] = s.symbol_rate * capture.sample_rate
-    return a
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("recording", help="IN.sigmf-meta")
@@ -39,7 +28,7 @@ def main(argv=None):
     with tqdm(total=len(capture.samples), unit="S", unit_scale=True, desc="detect") as bar:
         found = scanning.scan(capture.samples, bundle, progress=bar.update) if len(capture.samples) >= scanning.FRAME \
             else []
-    recordings.write_annotations(capture, [annotation(s, capture) for s in found], args.out)
+    recordings.write_annotations(capture, [recordings.signal_annotation(s, capture) for s in found], args.out)
     print(f"{len(found)} signal(s) in {args.recording} ({len(capture.samples) / capture.sample_rate:.3f} s):")
     print(f"  {'id':>3} {'centre MHz':>12} {'kHz':>7} {'kBd':>8} {'SNR dB':>6}  label (top prob)")
     for s in found:

@@ -60,9 +60,27 @@ def test_scores_grow_away_from_the_known_classes():
     labels = rng.integers(0, 4, 4000)
     logits = 6 * np.eye(4)[labels] + rng.normal(0, 0.5, (4000, 4))
     vague = rng.normal(0, 0.5, (500, 4))  # no class stands out
-    stats = openset.mahalanobis_stats(logits, labels, 4)
+    stats = openset.fit_detector(logits, labels, np.full(4000, 20.0), "energy")["stats"]
     for method in openset.METHODS:
         assert openset.auroc(openset.scores(logits, method, 1.0, stats), openset.scores(vague, method, 1.0, stats)) > 0.99
+
+
+def test_energy_mahalanobis_catches_confident_windows_off_the_class_clusters():
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 4, 4000)
+    logits = 6 * np.eye(4)[labels] + rng.normal(0, 0.5, (4000, 4))
+    two_at_once = 6 * (np.eye(4)[rng.integers(0, 2, 500)] + np.eye(4)[rng.integers(2, 4, 500)]) + rng.normal(0, 0.5, (500, 4))
+    det = openset.fit_detector(logits, labels, np.full(4000, 20.0), "energy_mahalanobis")
+    known = openset.scores(logits, "energy_mahalanobis", 1.0, det["stats"])
+    assert abs(known.mean()) < 1e-6 and known.std() < 1  # standardized parts, on the windows fitted on
+    def auroc(method):
+        return openset.auroc(openset.scores(logits, method, 1.0, det["stats"]),
+                             openset.scores(two_at_once, method, 1.0, det["stats"]))
+    assert auroc("energy") < 0.5 < 0.99 < auroc("energy_mahalanobis")  # more confident than any known window
+    with pytest.raises(ValueError, match="needs its fitted statistics"):
+        openset.scores(logits, "energy_mahalanobis", 1.0, openset.mahalanobis_stats(logits, labels, 4))
+    with pytest.raises(ValueError, match="needs statistics standardize"):
+        openset.check_detector({**det, "stats": openset.mahalanobis_stats(logits, labels, 4)}, 4, "b.onnx")
 
 
 def test_detector_threshold_rejects_its_share_of_strong_known_windows_only():

@@ -90,19 +90,31 @@ def test_sigmf_replay_annotates_the_recording(compiled, bundle, tmp_path):
     assert all(a["modrec:top_class"] in get_preset("sig2019").labels for a in meta["annotations"])
 
 
-def test_scan_replay_reports_every_signal_of_a_scene(compiled, tmp_path):
-    from modrec_core import scene
+def test_scan_replay_writes_what_apps_scan_writes(compiled, tmp_path):
+    from modrec_core import recordings, scene
 
     x, truth = scene.make_scene(2, 2 << 17, 23)  # as qa_scanner: 4PAM and 8PSK
-    base = tmp_path / "scene"
-    x.tofile(f"{base}.sigmf-data")
+    base, rate, freq = str(tmp_path / "scene"), 2.4e6, 433.92e6
+    recordings.write_capture(base, x, rate, freq, [], "two signals")
     live = ROOT / "models" / "lstm_ap_sig2019_field.onnx"
-    run = subprocess.run([sys.executable, str(compiled / "scan_replay.py"), "-b", str(live), "-i", str(base),
-                          "-r", "2.4e6", "-f", "433.92e6"], capture_output=True, text=True, timeout=300)
+    found, by_app = tmp_path / "found.sigmf-meta", tmp_path / "app.sigmf-meta"
+    run = subprocess.run([sys.executable, str(compiled / "scan_replay.py"), "-b", str(live), "-i", base,
+                          "-r", "2.4e6", "-f", "433.92e6", "-o", str(found)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     out = run.stdout + run.stderr
     for t in truth:
         assert out.count(f"(decision . {t.label})") == 2, out[-3000:]  # one message per frame
+    annotations = json.loads(found.read_text())["annotations"]
+    assert [a["core:label"] for a in annotations] == [t.label for t in truth]
+    for a, t in zip(annotations, truth):
+        assert (a["core:sample_start"], a["core:sample_count"]) == (0, 2 << 17)
+        centre = (a["core:freq_lower_edge"] + a["core:freq_upper_edge"]) / 2
+        assert abs(centre - (freq + t.centre * rate)) < t.bandwidth * rate / 4
+        assert abs(a["modrec:symbol_rate"] * t.samples_per_symbol / rate - 1) < 0.01
+    app = subprocess.run([sys.executable, str(ROOT / "apps" / "scan.py"), base + ".sigmf-meta", "--out", str(by_app),
+                          "--bundle", str(live)], capture_output=True, text=True, timeout=300)
+    assert app.returncode == 0, app.stderr
+    assert json.loads(by_app.read_text())["annotations"] == [pytest.approx(a, rel=1e-9) for a in annotations]
 
 
 def test_rtlsdr_example_runs_from_an_osmosdr_file_recording(compiled, bundle, tmp_path):

@@ -8,10 +8,12 @@ from .classifier import classifier  # noqa: E402
 from .accuracy_monitor import accuracy_monitor  # noqa: E402
 from .results_logger import results_logger  # noqa: E402
 from .scanner import scanner  # noqa: E402
+from .scene_source import scene_source  # noqa: E402
+from .scan_annotation_writer import scan_annotation_writer  # noqa: E402
 
 __all__ = ["iq_framer",  # noqa: F405  (from the bindings)
-           "signal_source", "classifier", "accuracy_monitor", "results_logger", "scanner", "probability_display",
-           "scan_display"]
+           "signal_source", "classifier", "accuracy_monitor", "results_logger", "scanner", "scene_source",
+           "scan_annotation_writer", "probability_display", "scan_display"]
 
 
 def probability_display(*args, **kwargs):

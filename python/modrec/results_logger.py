@@ -68,5 +68,6 @@ class results_logger(gr.basic_block):
             meta["global"].setdefault("core:sample_rate", self.sample_rate)
         meta["annotations"] = sorted(meta.get("annotations", []) + self.annotations,
                                      key=lambda a: a["core:sample_start"])
-        with open(meta_path, "w") as f:
+        with open(meta_path + ".tmp", "w") as f:  # written, then renamed: a failure keeps the old file
             json.dump(meta, f, indent=1)
+        os.replace(meta_path + ".tmp", meta_path)

@@ -111,6 +111,7 @@ class scanner(gr.sync_block):
         rate = self.sample_rate
         meta = {"id": r.id, "freq_hz": freq + r.centre * rate, "bandwidth_hz": r.bandwidth * rate,
                 "snr_db": r.snr_db, "window_start": start, "window_len": self.frame, "decision": r.decision,
+                "decisions": list(r.decisions), "top_probs": np.asarray(r.top_probs, np.float64),
                 "rate_confidence": r.rate_confidence, "windows": len(r.decisions), "model": self.bundle.meta.model,
                 "dropped": int(dropped), "latency_ms": 1e3 * latency}
         if r.symbol_rate is not None:

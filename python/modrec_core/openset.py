@@ -7,7 +7,10 @@ Scores grow with "unknown-ness":
   arXiv:2010.03759);
 - `mahalanobis`: the smallest class-conditional Mahalanobis distance of the logit vector, class
   means and one shared covariance fitted on known windows (after Lee et al., arXiv:1807.03888,
-  on the logit layer so that its statistics fit in the bundle's metadata).
+  on the logit layer so that its statistics fit in the bundle's metadata);
+- `energy_mahalanobis`: ENERGY_WEIGHT x the energy score plus the rest x the Mahalanobis one,
+  each standardized by its mean and spread on the known windows it was fitted on: energy sees
+  how sure the model is, Mahalanobis where in logit space the window lies, and their errors differ.
 """
 import numpy as np
 from scipy.special import logsumexp, softmax
@@ -15,10 +18,11 @@ from scipy.stats import rankdata
 
 from .calibration import fit_temperature
 
-METHODS = ("msp", "energy", "mahalanobis")
+METHODS = ("msp", "energy", "mahalanobis", "energy_mahalanobis")
 DEFAULT_METHOD = "energy"  # the best of the three on the open-set file (docs/open-set.md)
 FALSE_REJECTION = 0.05  # share of known windows (SNR >= FIT_MIN_SNR_DB) the threshold calls unknown
 FIT_MIN_SNR_DB = 10.0
+ENERGY_WEIGHT = 0.7  # of energy_mahalanobis; chosen on one open-set file, reported on another (docs/open-set.md)
 
 
 def scores(logits, method, temperature=1.0, stats=None):
@@ -34,6 +38,13 @@ def scores(logits, method, temperature=1.0, stats=None):
         means, precision = np.asarray(stats["means"]), np.asarray(stats["precision"])
         d = z[:, None, :] - means[None]  # (N, C, C)
         return np.einsum("nci,ij,ncj->nc", d, precision, d).min(axis=1)
+    if method == "energy_mahalanobis":
+        if stats is None or "standardize" not in stats:
+            raise ValueError("the energy_mahalanobis score needs its fitted statistics (standardize); "
+                             "fit the bundle's detector again (apps/calibrate.py)")
+        (e_mean, e_std), (m_mean, m_std) = stats["standardize"]["energy"], stats["standardize"]["mahalanobis"]
+        energy = (scores(z, "energy", temperature) - e_mean) / e_std
+        return ENERGY_WEIGHT * energy + (1 - ENERGY_WEIGHT) * (scores(z, "mahalanobis", temperature, stats) - m_mean) / m_std
     raise ValueError(f"unknown OOD score {method!r}; use one of {', '.join(METHODS)}")
 
 
@@ -62,9 +73,22 @@ def fit_detector(logits, labels, snr_db, method, temperature=1.0):
     if not strong.any():
         raise ValueError(f"no known windows at SNR >= {FIT_MIN_SNR_DB:g} dB to fit the unknown detector on")
     stats = mahalanobis_stats(logits[strong], labels[strong], logits.shape[1])
+    stats["standardize"] = {m: _mean_spread(scores(logits[strong], m, temperature, stats))
+                            for m in ("energy", "mahalanobis")}
     s = scores(logits[strong], method, temperature, stats)
     return {"method": method, "threshold": float(np.quantile(s, 1 - FALSE_REJECTION)), "stats": stats,
             "false_rejection": FALSE_REJECTION, "fit_min_snr_db": FIT_MIN_SNR_DB}
+
+
+def _mean_spread(s):
+    """[mean, standard deviation] of scores, the deviation kept above zero."""
+    return [float(np.mean(s)), float(max(np.std(s), 1e-12))]
+
+
+def methods_of(detector):
+    """The scores a fitted detector's statistics can compute (bundles fitted before
+    energy_mahalanobis existed lack its standardization)."""
+    return tuple(m for m in METHODS if m != "energy_mahalanobis" or "standardize" in detector["stats"])
 
 
 def fit_confidence(logits, labels, snr_db, method=DEFAULT_METHOD):
@@ -84,6 +108,10 @@ def check_detector(detector, n_classes, where):
     if shapes != [(n_classes, n_classes)] * 2:
         raise ValueError(f"{where}: field unknown_detector's statistics must be {n_classes} x {n_classes} means "
                          f"and precision, got shapes {shapes}")
+    spreads = stats.get("standardize", {}) if isinstance(stats.get("standardize"), dict) else {}
+    if detector["method"] == "energy_mahalanobis" and [np.shape(spreads.get(k)) for k in ("energy", "mahalanobis")] != [(2,)] * 2:
+        raise ValueError(f"{where}: field unknown_detector's energy_mahalanobis needs statistics standardize "
+                         "with [mean, spread] for energy and mahalanobis")
 
 
 def auroc(known, unknown):
@@ -115,12 +143,13 @@ def evaluate(known, unknown_sets, detector, temperature=1.0, min_snr_db=FIT_MIN_
                 "reported_as_unknown": float(np.mean(s.unknown)), "reported_as_noise": float(np.mean(s.noise))}
 
     k = strong(known)
-    known_scores = {m: scores(k.logits, m, temperature, detector["stats"]) for m in METHODS}
+    methods = methods_of(detector)
+    known_scores = {m: scores(k.logits, m, temperature, detector["stats"]) for m in methods}
     out = {"method": detector["method"], "min_snr_db": min_snr_db, "known": decided(k), "sets": {}}
     for name, part in unknown_sets.items():
         u = strong(part)
         entry = decided(u)
-        for m in METHODS:
+        for m in methods:
             s = scores(u.logits, m, temperature, detector["stats"])
             entry[m] = {"auroc": auroc(known_scores[m], s), "fpr_at_95_tpr": fpr_at_tpr(known_scores[m], s)}
         out["sets"][name] = entry

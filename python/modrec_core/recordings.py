@@ -19,8 +19,9 @@ class Capture:
     meta: object  # sigmf.SigMFFile
 
 
-def read_capture(meta_path):
-    """The Capture of a .sigmf-meta file, or a ValueError naming what is missing or wrong."""
+def read_capture(meta_path, samples=True):
+    """The Capture of a .sigmf-meta file, or a ValueError naming what is missing or wrong;
+    samples=False leaves the data file unread (Capture.samples None)."""
     import sigmf
     from sigmf.error import SigMFError
 
@@ -40,14 +41,25 @@ def read_capture(meta_path):
     frequency = captures[0].get("core:frequency") if captures else None
     if not isinstance(frequency, (int, float)):
         raise ValueError(f"{meta_path}: no core:frequency in its first capture (the centre frequency, Hz)")
-    samples = np.asarray(meta.read_samples(), np.complex64).ravel()
-    return Capture(samples, float(rate), float(frequency), meta)
+    x = np.asarray(meta.read_samples(), np.complex64).ravel() if samples else None
+    return Capture(x, float(rate), float(frequency), meta)
 
 
 def band_edges(centre, bandwidth, sample_rate, frequency):
     """SigMF's absolute band edges (Hz) of a band given in cycles/sample of a capture."""
     return {"core:freq_lower_edge": frequency + (centre - bandwidth / 2) * sample_rate,
             "core:freq_upper_edge": frequency + (centre + bandwidth / 2) * sample_rate}
+
+
+def signal_annotation(s, capture):
+    """The SigMF annotation of one scanning.ScannedSignal found in `capture`."""
+    a = {"core:sample_start": s.sample_start, "core:sample_count": s.sample_count,
+         **band_edges(s.centre, s.bandwidth, capture.sample_rate, capture.frequency),
+         "core:label": s.label, "modrec:top_prob": round(s.top_prob, 4), "modrec:snr_db": round(s.snr_db, 2),
+         "modrec:signal_id": s.id, "modrec:rate_confidence_db": round(s.rate_confidence, 1)}
+    if s.symbol_rate is not None:
+        a["modrec:symbol_rate"] = s.symbol_rate * capture.sample_rate
+    return a
 
 
 def write_capture(base, samples, sample_rate, frequency, annotations, description):

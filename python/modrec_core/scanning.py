@@ -122,10 +122,12 @@ def scan(x, bundle, frame=FRAME, progress=None):
             per_track.setdefault(r.id, []).append(r)
         if progress:
             progress(frame)
-    return [_summary(results, frame) for _, results in sorted(per_track.items())]
+    return [stretch(results, frame) for _, results in sorted(per_track.items())]
 
 
-def _summary(results, frame):
+def stretch(results, frame):
+    """The ScannedSignal of one track's FrameResults (in frame order): its span of frames, last
+    band and rate, and the majority decision of all its windows."""
     last = results[-1]
     decisions = [d for r in results for d in r.decisions]
     probs = np.array([p for r in results for p in r.top_probs])
