@@ -53,7 +53,7 @@ def compiled(tmp_path_factory):
 
 def test_every_example_compiles(compiled):
     assert {p.stem for p in EXAMPLES} >= {"synth_headless", "synth_gui", "rtlsdr_live", "usrp_live", "sigmf_replay",
-                                         "zmq_sensor", "zmq_classifier", "scan_replay"}
+                                         "zmq_sensor", "zmq_classifier", "scan_replay", "scan_synthetic"}
     for path in EXAMPLES:
         assert (compiled / f"{path.stem}.py").exists()
 
