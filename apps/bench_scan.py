@@ -18,7 +18,7 @@ import numpy as np
 from modrec_core import cli, scanning, scene
 from modrec_core.bundle import load_bundle
 
-DEFAULT_BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "lstm_ap_sig2019_field.onnx")
+DEFAULT_BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "cyclic_hybrid_sig2019_field.onnx")
 
 
 def score_scene(truth, found):
@@ -75,7 +75,7 @@ def overload(x, args, feed_rate):
     blk = modrec.scanner(args.bundle, args.rate, mode="realtime")
     src = blocks.vector_source_c(x.tolist(), True)
     tb.connect(src, blocks.throttle(gr.sizeof_gr_complex, feed_rate), blk)
-    tb.msg_connect(blk, "signals", blocks.message_debug(), "store")
+    # no sink on `signals`: a store would grow with every message and hide the scanner's own memory
     tb.start()
     rss, end = [], time.monotonic() + args.overload_seconds
     while time.monotonic() < end:

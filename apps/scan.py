@@ -14,7 +14,7 @@ from tqdm import tqdm
 from modrec_core import cli, recordings, scanning
 from modrec_core.bundle import load_bundle
 
-DEFAULT_BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "lstm_ap_sig2019_field.onnx")
+DEFAULT_BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "cyclic_hybrid_sig2019_field.onnx")
 
 
 def main(argv=None):

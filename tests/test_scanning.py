@@ -37,6 +37,14 @@ def test_every_scene_signal_is_detected_where_it_is(seed):
         assert abs(d.snr_db - t.snr_db) < 3.0
 
 
+@pytest.mark.parametrize("seed", [19, 25, 36])
+def test_an_fsk_skirt_wavering_about_the_threshold_is_not_a_signal(seed, monkeypatch):
+    x, truth = scene.make_scene(4, 1 << 17, seed)  # each with a 4FSK whose skirt leaves slivers above threshold
+    assert len(detection.detect(x)) == len(truth)
+    monkeypatch.setattr(detection, "SLIVER_BINS", 0)
+    assert len(detection.detect(x)) > len(truth)  # what the rule removes
+
+
 def test_tracks_keep_their_id_and_end_when_their_signal_goes():
     tracker = detection.Tracker(max_missed=1)
     a, b = detection.Detection(0.1, 0.05, 15.0), detection.Detection(-0.2, 0.04, 12.0)

@@ -21,6 +21,7 @@ from .work_errors import ends_flowgraph_on_error, record_error
 
 RX_FREQ = "rx_freq"
 REALTIME_JOBS = 8  # realtime mode: signal-frames waiting for the worker before the oldest are dropped
+MAX_JOBS = 8  # signal-frames measured together, their windows scored in one batch
 
 
 class scanner(gr.sync_block):
@@ -41,7 +42,7 @@ class scanner(gr.sync_block):
         self.sample_rate, self.center_freq, self.frame = float(sample_rate), float(center_freq), int(frame)
         self.mode = mode
         self.message_port_register_out(pmt.intern("signals"))
-        self.engine = InferenceEngine(self._measure, self._publish, max_batch=1, mode=mode, capacity=REALTIME_JOBS)
+        self.engine = InferenceEngine(self._measure, self._publish, max_batch=MAX_JOBS, mode=mode, capacity=REALTIME_JOBS)
         self.error = None
         self._reset()
 
@@ -99,7 +100,7 @@ class scanner(gr.sync_block):
         self.engine.submit(jobs, metas)
 
     def _measure(self, jobs):
-        return [self.scanner.measure(*job) for job in jobs]
+        return self.scanner.measure(list(jobs))
 
     def _publish(self, results, metas, latencies):
         for r, (track_id, seq, start, freq), latency in zip(results, metas, latencies):

@@ -5,6 +5,7 @@ at (docs/scanning.md). GNU Radio flowgraphs do the same with `freq_xlating_fir_f
 from fractions import Fraction
 
 import numpy as np
+import scipy.fft
 from scipy import signal
 
 from . import estimation
@@ -21,15 +22,21 @@ def to_baseband(x, centre, bandwidth, spectrum=None):
     signal's band and decimated to about CHANNEL_OVERSAMPLING x its bandwidth, in one step in the
     frequency domain: the bins around the centre, tapered, inverse-transformed at the lower rate
     (a frame-sized FFT channelizer: the cost no longer grows with the filter's length).
-    spectrum: np.fft.fft(x) when the caller has it (one FFT serves every signal of a frame)."""
+    spectrum: frame_spectrum(x) when the caller has it (one FFT serves every signal of a frame)."""
     n = len(x)
     decimation = max(int(1.0 / (CHANNEL_OVERSAMPLING * bandwidth)), 1)
     m = n // decimation
     offsets = np.fft.fftfreq(m) * m / n  # the output's bin frequencies, cycles/sample of the input
-    spectrum = np.fft.fft(x) if spectrum is None else spectrum
+    spectrum = frame_spectrum(x) if spectrum is None else spectrum
     band = spectrum[(int(round(centre * n)) + np.round(offsets * n).astype(int)) % n]
-    channel = np.fft.ifft(band * _taper(np.abs(offsets), bandwidth)) * (m / n)
+    channel = scipy.fft.ifft(band * _taper(np.abs(offsets), bandwidth).astype(np.float32)) * np.float32(m / n)
     return channel.astype(np.complex64), decimation
+
+
+def frame_spectrum(x):
+    """The FFT to_baseband channelizes from, in single precision for complex64 x (scipy.fft
+    keeps it: half numpy's time)."""
+    return scipy.fft.fft(np.asarray(x, np.complex64))
 
 
 def _taper(offset, bandwidth):

@@ -4,7 +4,9 @@
 A frame's Welch PSD is compared with its noise floor, estimated from order statistics (the
 mean of the bins below twice the 10th percentile: noise-only bins, however much of the band the
 signals fill, as long as a tenth of it is free); runs of bins above floor + `threshold_db`,
-merged across gaps of a few bins and at least `min_bins` wide, are signals. A run no wider than
+merged across gaps of a few bins and at least `min_bins` wide, are signals, except slivers: a
+run narrower than SLIVER_BINS closer to a wider one than a quarter of that one's width (or
+SLIVER_BINS) is a piece of its skirt wavering about the threshold (FSK's, mostly), not a signal. A run no wider than
 `DC_SPIKE_BINS` centred on 0 Hz is a receiver's DC spike (RTL-SDR), not a signal. Hysteresis is
 in time: a track lives on through `max_missed` frames without its signal (a fade, a burst gap).
 """
@@ -19,6 +21,7 @@ MIN_BINS = 6
 MERGE_GAP_BINS = 3
 DC_SPIKE_BINS = 3
 FLOOR_PERCENTILE = 10
+SLIVER_BINS = 32  # 0.8 % of the band: 18.8 kHz at 2.4 MS/s
 
 
 @dataclass(frozen=True)
@@ -46,15 +49,23 @@ def detect(x, nfft=NFFT, threshold_db=THRESHOLD_DB, min_bins=MIN_BINS):
     level = 10 * np.log10(np.maximum(p, 1e-30) / floor)
     above = level > threshold_db
     runs, n = ndimage.label(ndimage.binary_closing(above, np.ones(2 * MERGE_GAP_BINS + 1)) | above)
+    spans = [np.flatnonzero(runs == k) for k in range(1, n + 1)]
     out = []
-    for k in range(1, n + 1):
-        bins = np.flatnonzero(runs == k)
+    for k, bins in enumerate(spans):
         if len(bins) < min_bins or (len(bins) <= DC_SPIKE_BINS and abs(f[bins].mean()) < 2.0 / nfft):
+            continue
+        if len(bins) < SLIVER_BINS and any(_skirt_of(bins, o) for o in spans):
             continue
         band = p[bins]
         centre = float(np.sum(f[bins] * (band - floor)) / np.sum(band - floor))
         out.append(Detection(centre, float(len(bins) / nfft), float(10 * np.log10(band.mean() / floor - 1 + 1e-12))))
     return out
+
+
+def _skirt_of(bins, other):
+    """Whether run `bins` (narrower than SLIVER_BINS) is a sliver of the wider run `other`'s skirt."""
+    gap = min(abs(other[0] - bins[-1]), abs(bins[0] - other[-1]))
+    return len(other) > len(bins) and gap <= max(SLIVER_BINS, len(other) / 4)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from .estimation import MIN_SAMPLES
 from .synthesis.synthesizer import to_iq
 
 FRAME = 1 << 17  # samples per detection frame
-WINDOWS_PER_FRAME = 8  # windows classified per signal and frame (64 windows a frame for 4 signals: real time on 2 cores)
+WINDOWS_PER_FRAME = 4  # windows classified per signal and frame (16 a frame for 4 signals, one batch: real time on 2 cores)
 RESAMPLE_MARGIN = 64  # channel samples resampled beyond the windows' share (the filter's edge)
 
 
@@ -52,7 +52,7 @@ class Scanner:
     def process(self, x):
         """[FrameResult] for the next frame of `frame` complex samples."""
         index, tracks = self.track(x)
-        return [self.measure(x, t, index) for t in tracks]
+        return self.measure([(x, t, index) for t in tracks])
 
     def track(self, x):
         """(frame index, the tracks seen in it) for the next frame: detection and tracking only,
@@ -63,34 +63,50 @@ class Scanner:
         live = self.tracker.update(index, detection.detect(x))
         return index, [t for t in live if t.last_frame == index]
 
-    def measure(self, x, track, index):
-        """The FrameResult of one track in frame `index` (x): channelize, estimate the rate on the
-        track's first measured frame, classify."""
+    def measure(self, jobs):
+        """[FrameResult] of (frame samples, track, frame index) jobs: each track channelized, its
+        rate estimated on its first measured frame, and all their windows scored in one batch
+        (the bundle runs faster on one batch of 16 windows than on four of 4)."""
+        prepared = [self._windows(*job) for job in jobs]
+        batch = [w for _, _, _, w in prepared if w is not None]
+        scores = self.bundle.score(to_iq(np.concatenate(batch))) if batch else None
+        results, start = [], 0
+        for (x, track, index), (rate, confidence, decimation, w) in zip(jobs, prepared):
+            decisions, top, probs = (), (), None
+            if w is not None:
+                part = scores.rows(slice(start, start + len(w)))
+                start += len(w)
+                decisions = tuple(part.decisions(self.bundle.labels).tolist())
+                top, probs = tuple(part.probs.max(axis=1).tolist()), part.probs.mean(axis=0)
+            results.append(FrameResult(track.id, index, track.centre, track.bandwidth, track.snr_db, rate,
+                                       float(confidence), decisions, top, probs))
+        return results
+
+    def _windows(self, x, track, index):
+        """(rate, rate confidence, decimation, the windows to classify (n, length) or None) of one
+        track in frame `index` (x)."""
         if self._spectrum[0] != index:
-            self._spectrum = (index, np.fft.fft(x))
+            self._spectrum = (index, channelizer.frame_spectrum(x))
         channel, decimation = channelizer.to_baseband(x, track.centre, track.bandwidth, self._spectrum[1])
         if track.id not in self.rates:
             est = channelizer.estimate_rate(channel) if len(channel) >= MIN_SAMPLES else None
             ok = est is not None and est.symbol_rate is not None
             self.rates[track.id] = (est.symbol_rate / decimation if ok else None, est.confidence if est else 0.0)
         rate, confidence = self.rates[track.id]
-        decisions, top, probs = ((), (), None) if rate is None else self._classify(channel, 1.0 / (rate * decimation))
-        return FrameResult(track.id, index, track.centre, track.bandwidth, track.snr_db, rate, float(confidence),
-                           decisions, top, probs)
+        w = None if rate is None else self._cut(channel, 1.0 / (rate * decimation))
+        return rate, confidence, decimation, w
 
-    def _classify(self, channel, sps):
-        """(decisions, top probabilities, mean probabilities) of up to windows_per_frame windows
-        of the channel at `sps`."""
+    def _cut(self, channel, sps):
+        """Up to windows_per_frame windows (n, length) of the channel at `sps` brought to the
+        bundle's samples per symbol, each at unit power as in training; None if none fits."""
         wanted = self.sps if self.sps != "unknown" else sps
         needed = int(np.ceil(self.windows_per_frame * self.length * sps / wanted)) + RESAMPLE_MARGIN
         y = channelizer.resample_to_sps(channel[:needed], sps, wanted)  # only what the windows take
         n = min(len(y) // self.length, self.windows_per_frame)
         if n == 0:
-            return (), (), None
+            return None
         w = y[:n * self.length].reshape(n, self.length)
-        w = w / np.sqrt(np.maximum(np.mean(np.abs(w) ** 2, axis=1, keepdims=True), 1e-30))  # unit power, as in training
-        scores = self.bundle.score(to_iq(w))
-        return tuple(scores.decisions(self.bundle.labels).tolist()), tuple(scores.probs.max(axis=1).tolist()), scores.probs.mean(axis=0)
+        return w / np.sqrt(np.maximum(np.mean(np.abs(w) ** 2, axis=1, keepdims=True), 1e-30))
 
 
 @dataclass(frozen=True)
