@@ -13,6 +13,7 @@ import pmt  # noqa: E402
 from gnuradio import gr, gr_unittest  # noqa: E402
 
 from gnuradio import modrec  # noqa: E402
+from modrec_core import recordings  # noqa: E402
 
 LABELS = ["BPSK", "QPSK", "8PSK"]
 
@@ -54,18 +55,20 @@ class qa_message_sinks(gr_unittest.TestCase):
             log.handle(_msg([0.2, 0.7, 0.1], 0, "QPSK", 4.0))
             log.handle(_msg([0.6, 0.3, 0.1], 128))
             log.stop()
+            log.start()  # the flowgraph runs again: appended to the same file
+            log.handle(_msg([0.6, 0.3, 0.1], 256))
+            log.stop()
             with open(path) as f:
                 rows = [json.loads(line) for line in f]
-        self.assertEqual(len(rows), 2)
+        self.assertEqual(len(rows), 3)
         self.assertEqual((rows[0]["top_class"], rows[0]["mod"], rows[0]["window_start"]), ("QPSK", "QPSK", 0))
         self.assertAlmostEqual(rows[1]["probs"]["BPSK"], 0.6, places=5)
 
     def test_sigmf_logger_adds_annotations_to_the_recording(self):
         with tempfile.TemporaryDirectory() as tmp:
             base = os.path.join(tmp, "rec")
-            with open(base + ".sigmf-meta", "w") as f:
-                json.dump({"global": {"core:datatype": "cf32_le", "core:sample_rate": 1e6},
-                           "annotations": [{"core:sample_start": 1000, "core:sample_count": 5, "core:comment": "x"}]}, f)
+            recordings.write_capture(base, np.zeros(2000, np.complex64), 1e6, 100e6,
+                                     [{"core:sample_start": 1000, "core:sample_count": 5, "core:comment": "x"}], "rec")
             log = modrec.results_logger(base, fmt="sigmf")
             log.handle(_msg([0.1, 0.8, 0.1], 128))
             log.handle(_msg([0.9, 0.05, 0.05], 0))
@@ -73,6 +76,12 @@ class qa_message_sinks(gr_unittest.TestCase):
             log.stop()
             with open(base + ".sigmf-meta") as f:
                 meta = json.load(f)
+            log.start()  # the flowgraph runs again: only its own windows are added
+            log.handle(_msg([0.1, 0.8, 0.1], 384))
+            log.stop()
+            with open(base + ".sigmf-meta") as f:
+                again = json.load(f)
+        self.assertEqual([a["core:sample_start"] for a in again["annotations"]], [0, 128, 256, 384, 1000])
         ann = meta["annotations"]
         self.assertEqual([a["core:sample_start"] for a in ann], [0, 128, 256, 1000])
         self.assertEqual((ann[0]["core:label"], ann[0]["core:sample_count"]), ("BPSK", 128))

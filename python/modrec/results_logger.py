@@ -5,6 +5,8 @@ import os
 import pmt
 from gnuradio import gr
 
+from modrec_core import recordings
+
 from .messages import decision, parse
 
 FORMATS = ("jsonl", "sigmf")
@@ -16,8 +18,8 @@ class results_logger(gr.basic_block):
     jsonl: appends one self-contained JSON object per window to `path` as it arrives.
     sigmf: `path` is a recording's base name (path.sigmf-data written by a file sink); when the
     flowgraph stops, path.sigmf-meta gets one annotation per window (label = the decision: a class,
-"unknown" or "noise"), added to
-    the annotations already there, or in a new metadata file (datatype cf32_le).
+    "unknown" or "noise"), added to the annotations already there, or in a new metadata file
+    (datatype cf32_le); read and written through the `sigmf` package.
     """
 
     def __init__(self, path, fmt="jsonl"):
@@ -48,26 +50,16 @@ class results_logger(gr.basic_block):
                                  "modrec:probability": float(meta["top_prob"]),
                                  "modrec:model": meta["model"]})
 
+    def start(self):
+        """A flowgraph that runs again appends to the same file."""
+        if self._file and self._file.closed:
+            self._file = open(self.path, "a")
+        return True
+
     def stop(self):
         if self._file:
             self._file.close()
-        else:
-            self._write_sigmf()
+        else:  # this run's windows, added once
+            recordings.add_annotations(self.path, self.annotations, self.sample_rate)
+            self.annotations = []
         return True
-
-    def _write_sigmf(self):
-        meta_path = self.path + ".sigmf-meta"
-        if os.path.exists(meta_path):
-            with open(meta_path) as f:
-                meta = json.load(f)
-        else:
-            meta = {"global": {"core:datatype": "cf32_le", "core:version": "1.0.0",
-                               "core:description": "gr-modrec classifications"},
-                    "captures": [{"core:sample_start": 0}], "annotations": []}
-        if self.sample_rate:
-            meta["global"].setdefault("core:sample_rate", self.sample_rate)
-        meta["annotations"] = sorted(meta.get("annotations", []) + self.annotations,
-                                     key=lambda a: a["core:sample_start"])
-        with open(meta_path + ".tmp", "w") as f:  # written, then renamed: a failure keeps the old file
-            json.dump(meta, f, indent=1)
-        os.replace(meta_path + ".tmp", meta_path)

@@ -94,6 +94,31 @@ def write_annotations(capture, annotations, out_meta):
     _write_meta(meta, out_meta[:-len(".sigmf-meta")])
 
 
+def add_annotations(base, annotations, sample_rate=None, description="gr-modrec classifications"):
+    """BASE.sigmf-meta with `annotations` added to the ones already there (its other fields kept),
+    or, where there is none, a new one for BASE.sigmf-data (cf32_le; sample_rate when known);
+    written, then renamed (the classification logger's SigMF output)."""
+    import sigmf
+    from sigmf.error import SigMFError
+
+    meta_path = base + ".sigmf-meta"
+    if os.path.exists(meta_path):
+        try:
+            meta = sigmf.sigmffile.fromfile(meta_path, skip_checksum=True)
+        except (SigMFError, json.JSONDecodeError, KeyError, OSError) as e:
+            raise ValueError(f"{meta_path}: not a readable SigMF recording ({e.__class__.__name__}: {str(e)[:120]})") from None
+    else:
+        info = {"core:datatype": "cf32_le", "core:description": description}
+        if sample_rate:
+            info["core:sample_rate"] = float(sample_rate)
+        meta = sigmf.SigMFFile(global_info=info)
+        meta.add_capture(0)
+    if not any(e.get("name") == "modrec" for e in meta.get_global_field("core:extensions") or []):
+        meta.set_global_field("core:extensions", (meta.get_global_field("core:extensions") or []) + _EXTENSION)
+    _annotate(meta, annotations)
+    _write_meta(meta, base)
+
+
 _EXTENSION = [{"name": "modrec", "version": "0.1.0", "optional": True}]
 
 
