@@ -48,7 +48,8 @@ class scanner(gr.sync_block):
 
     def _reset(self):
         self.scanner = Scanner(self.bundle, self.frame)
-        self.buffer, self.buffered_from, self.freq = np.zeros(0, np.complex64), 0, self.center_freq
+        self.buffer, self.filled = np.empty(self.frame, np.complex64), 0  # the frame being gathered
+        self.buffered_from, self.freq = 0, self.center_freq
         self.published = 0
         self.submitted, self.delivered = {}, {}  # per signal id: jobs queued, jobs measured
 
@@ -79,11 +80,14 @@ class scanner(gr.sync_block):
         x = input_items[0]
         for tag in self.get_tags_in_window(0, 0, len(x), pmt.intern(RX_FREQ)):
             self.freq = pmt.to_double(tag.value)
-        self.buffer = np.concatenate([self.buffer, x])
-        while len(self.buffer) >= self.frame:
-            frame, self.buffer = self.buffer[:self.frame], self.buffer[self.frame:]
-            self._submit(frame)
-            self.buffered_from += self.frame
+        taken = 0
+        while taken < len(x):
+            n = min(self.frame - self.filled, len(x) - taken)
+            self.buffer[self.filled:self.filled + n] = x[taken:taken + n]
+            self.filled, taken = self.filled + n, taken + n
+            if self.filled == self.frame:
+                self._submit(self.buffer.copy())  # the worker keeps its frame; one copy per frame
+                self.buffered_from, self.filled = self.buffered_from + self.frame, 0
         if self.mode == "blocking":
             self.engine.flush()
         else:
