@@ -21,16 +21,10 @@ class Capture:
 
 def read_capture(meta_path, samples=True):
     """The Capture of a .sigmf-meta file, or a ValueError naming what is missing or wrong;
-    samples=False leaves the data file unread (Capture.samples None)."""
-    import sigmf
-    from sigmf.error import SigMFError
-
+    samples=False leaves the data file unread (Capture.samples None, no checksum taken)."""
     if not meta_path.endswith(".sigmf-meta") or not os.path.isfile(meta_path):
         raise ValueError(f"{meta_path}: not a SigMF metadata file (a .sigmf-meta that exists)")
-    try:
-        meta = sigmf.sigmffile.fromfile(meta_path)
-    except (SigMFError, json.JSONDecodeError, KeyError, OSError) as e:
-        raise ValueError(f"{meta_path}: not a readable SigMF recording ({e.__class__.__name__}: {str(e)[:120]})") from None
+    meta = _open_meta(meta_path, skip_checksum=not samples)
     datatype = meta.get_global_field("core:datatype")
     if datatype not in SUPPORTED_DATATYPES:
         raise ValueError(f"{meta_path}: datatype {datatype!r} is not supported; use one of {', '.join(SUPPORTED_DATATYPES)}")
@@ -99,14 +93,10 @@ def add_annotations(base, annotations, sample_rate=None, description="gr-modrec 
     or, where there is none, a new one for BASE.sigmf-data (cf32_le; sample_rate when known);
     written, then renamed (the classification logger's SigMF output)."""
     import sigmf
-    from sigmf.error import SigMFError
 
     meta_path = base + ".sigmf-meta"
     if os.path.exists(meta_path):
-        try:
-            meta = sigmf.sigmffile.fromfile(meta_path, skip_checksum=True)
-        except (SigMFError, json.JSONDecodeError, KeyError, OSError) as e:
-            raise ValueError(f"{meta_path}: not a readable SigMF recording ({e.__class__.__name__}: {str(e)[:120]})") from None
+        meta = _open_meta(meta_path, skip_checksum=True)
     else:
         info = {"core:datatype": "cf32_le", "core:description": description}
         if sample_rate:
@@ -120,6 +110,17 @@ def add_annotations(base, annotations, sample_rate=None, description="gr-modrec 
 
 
 _EXTENSION = [{"name": "modrec", "version": "0.1.0", "optional": True}]
+
+
+def _open_meta(meta_path, skip_checksum):
+    """The sigmf.SigMFFile of an existing .sigmf-meta, or a one-line ValueError naming it."""
+    import sigmf
+    from sigmf.error import SigMFError
+
+    try:
+        return sigmf.sigmffile.fromfile(meta_path, skip_checksum=skip_checksum)
+    except (SigMFError, json.JSONDecodeError, KeyError, OSError) as e:
+        raise ValueError(f"{meta_path}: not a readable SigMF recording ({e.__class__.__name__}: {str(e)[:120]})") from None
 
 
 def _annotate(meta, annotations):

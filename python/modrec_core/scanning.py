@@ -68,10 +68,10 @@ class Scanner:
         rate estimated on its first measured frame, and all their windows scored in one batch
         (the bundle runs faster on one batch of 16 windows than on four of 4)."""
         prepared = [self._windows(*job) for job in jobs]
-        batch = [w for _, _, _, w in prepared if w is not None]
+        batch = [w for _, _, w in prepared if w is not None]
         scores = self.bundle.score(to_iq(np.concatenate(batch))) if batch else None
         results, start = [], 0
-        for (x, track, index), (rate, confidence, decimation, w) in zip(jobs, prepared):
+        for (_, track, index), (rate, confidence, w) in zip(jobs, prepared):
             decisions, top, probs = (), (), None
             if w is not None:
                 part = scores.rows(slice(start, start + len(w)))
@@ -83,8 +83,8 @@ class Scanner:
         return results
 
     def _windows(self, x, track, index):
-        """(rate, rate confidence, decimation, the windows to classify (n, length) or None) of one
-        track in frame `index` (x)."""
+        """(rate, rate confidence, the windows to classify (n, length) or None) of one track in
+        frame `index` (x)."""
         if self._spectrum[0] != index:
             self._spectrum = (index, channelizer.frame_spectrum(x))
         channel, decimation = channelizer.to_baseband(x, track.centre, track.bandwidth, self._spectrum[1])
@@ -94,7 +94,7 @@ class Scanner:
             self.rates[track.id] = (est.symbol_rate / decimation if ok else None, est.confidence if est else 0.0)
         rate, confidence = self.rates[track.id]
         w = None if rate is None else self._cut(channel, 1.0 / (rate * decimation))
-        return rate, confidence, decimation, w
+        return rate, confidence, w
 
     def _cut(self, channel, sps):
         """Up to windows_per_frame windows (n, length) of the channel at `sps` brought to the
