@@ -18,6 +18,7 @@ from modrec_core.burst_stream import BurstStream
 from modrec_core.bundle import export
 from modrec_core.models import build
 from modrec_core.synthesis import get_preset
+from modrec_core.synthesis.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 YMLS = sorted((ROOT / "grc").glob("modrec_*.block.yml"))
@@ -40,6 +41,10 @@ def test_block_yml_matches_the_block(path):
     for callback in spec["templates"].get("callbacks", []):
         assert hasattr(block, callback.split("(")[0]), callback
     assert spec["documentation"].strip()
+    for p in spec["parameters"]:
+        assert len(p.get("option_labels", p.get("options", []))) == len(p.get("options", [])), p["id"]
+        if p["id"] == "preset":  # every preset the core offers, and only those
+            assert {o.strip("'") for o in p["options"]} == set(PRESETS) - {"sig2019_unknown"}
 
 
 @pytest.fixture(scope="module")

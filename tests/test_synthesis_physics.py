@@ -1,9 +1,12 @@
 """The synthesizer's physics: SNR, symbols, tones, offsets, bandwidth, transients."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from modrec_core.synthesis import get_preset, synthesize
 from modrec_core.synthesis import pulses
+from modrec_core.synthesis.channel import RandomMultipath
 
 SIG = get_preset("sig2019")
 SPS = SIG.sps
@@ -191,6 +194,20 @@ def test_multipath_is_static_drawn_and_flat_in_the_rest():
     clean = _batch(_field_only(), "BPSK", 400, 30.0)
     assert np.allclose(b.x[flat], clean.x[flat], atol=1e-4)  # a flat channel changes nothing
     assert not np.allclose(b.x[~flat], clean.x[~flat], atol=1e-2)
+
+
+def test_without_line_of_sight_the_first_path_fades_deeply_as_often_as_rayleigh():
+    """los_share 0: the first path is Rayleigh, so its power falls under a tenth of the channel's in
+    several % of windows (exponential power); a Rician first path (K up to 10) rarely does."""
+    bare = _field_only()
+    deep = {}
+    for los in (0.0, 1.0):
+        preset = replace(bare, stages=(RandomMultipath(float(SPS), los_share=los),))
+        taps = _batch(preset, "BPSK", 2000, 30.0).params["multipath_taps"]
+        deep[los] = np.mean(np.abs(taps[:, 0]) ** 2 < 0.1)
+    assert deep[0.0] > 0.05 and deep[0.0] > 2.5 * deep[1.0]
+    echoed = _batch(get_preset("sig2019_multipath").without("awgn"), "BPSK", 200, 30.0).params["multipath_taps"]
+    assert not np.isclose(np.abs(echoed[:, 0]), 1.0).any()  # every window crosses multipath
 
 
 def test_iq_imbalance_and_dc_offset_are_what_the_parameters_say():

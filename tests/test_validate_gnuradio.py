@@ -36,6 +36,18 @@ def test_gnuradio_windows_carry_their_conditions():
     assert len(np.unique(front.real)) <= 256  # through the 8-bit conversion
 
 
+def test_each_window_crosses_its_own_channel():
+    """Windows of one call are not one channel seen many times: each has its own CFO (the BPSK
+    x^2 line sits at twice it) and its own multipath response."""
+    rng = np.random.default_rng(5)
+    bpsk = reference.windows("BPSK", "timing", 30.0, 4, 2048, rng)
+    lines = [np.argmax(np.abs(np.fft.fft(w ** 2, n=1 << 15))) for w in bpsk]
+    assert len(set(lines)) == 4
+    echoed = reference.windows("QPSK", "multipath", 40.0, 2, 4096, rng)
+    shapes = [np.abs(np.fft.fft(np.abs(w) ** 2))[1:64] for w in echoed]
+    assert not np.allclose(shapes[0] / shapes[0].sum(), shapes[1] / shapes[1].sum(), rtol=0.2)
+
+
 def test_validate_gnuradio_writes_the_report(tmp_path):
     out = tmp_path / "v"
     r = subprocess.run([sys.executable, str(ROOT / "apps/validate_gnuradio.py"), "--bundle",

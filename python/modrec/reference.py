@@ -144,11 +144,16 @@ def _eight_bit(y, rng):
 
 
 def windows(name, condition, snr_db, count, length, rng):
-    """`count` windows (complex64, (count, length)) of class `name` under `condition`, each cut at a
-    random offset of its own stretch of one long received stream."""
+    """`count` windows (complex64, (count, length)) of class `name` under `condition`. Each window
+    is cut at a random offset of its own stretch of one long transmitted stream, and that stretch
+    crosses its own channel (fading, CFO, phase, clock error and front end drawn anew), so a
+    condition's accuracy is measured over as many channels as windows."""
     stretch, settle = length + 4 * SPS, 256  # settle: filter and fading start-up left out
-    need = settle + count * stretch
-    x = modulated(name, int(need * (1 + MAX_CLOCK_ERROR)) + 512, rng)
-    y = received(x, condition, snr_db, rng, need)[settle:]
-    starts = np.arange(count) * stretch + rng.integers(0, stretch - length, count)
-    return np.stack([y[s:s + length] for s in starts])
+    span = int((settle + stretch) * (1 + MAX_CLOCK_ERROR)) + 2 * SPS
+    x = modulated(name, count * span, rng)
+    out = []
+    for k in range(count):
+        y = received(x[k * span:(k + 1) * span], condition, snr_db, rng, settle + stretch)[settle:]
+        start = int(rng.integers(0, stretch - length))
+        out.append(y[start:start + length])
+    return np.stack(out)

@@ -11,9 +11,9 @@ from .work_errors import ends_flowgraph_on_error
 
 
 class signal_source(gr.sync_block):
-    """Emits bursts of a preset's classes (sig2019, sig2019_timing, sig2019_field, rml2016a, rml2018), each tagged
-    at its first sample with `mod`, `snr_db`, `cfo` (cycles/sample), `cfo_hz`, `rolloff`, `phase`,
-    `burst` and the preset's other impairment parameters (e.g. `timing`).
+    """Emits bursts of a preset's classes (sig2019, sig2019_timing, sig2019_field, sig2019_multipath, rml2016a,
+    rml2018), each tagged at its first sample with `mod`, `snr_db`, `cfo` (cycles/sample), `cfo_hz`,
+    `rolloff`, `phase`, `burst` and the preset's other impairment parameters (e.g. `timing`).
 
     `sample_rate` only scales time (the `cfo_hz` tag); the physics stays normalized like the
     papers'. Classes, SNR and gap can change while running (from the next chunk of bursts on).

@@ -139,12 +139,14 @@ class RandomMultipath:
     """Static multipath with drawn taps, as a receiver meets it: `taps` paths, the first at delay 0
     (Rician, K uniform in [0, max_k]: 0 is Rayleigh), the others Rayleigh at fractional delays
     uniform in (0, max_delay] samples with powers falling as exp(-decay * delay / max_delay),
-    decay uniform in [1, 4]. A share 1 - `share` of the windows keep a flat channel."""
+    decay uniform in [1, 4]. A share 1 - `los_share` of the windows has no line of sight (the
+    first path Rayleigh too); a share 1 - `share` keeps a flat channel."""
 
     max_delay: float
     taps: int = 3
     max_k: float = 10.0
     share: float = 1.0
+    los_share: float = 1.0
     name = "multipath"
     before_crop = True
     after_noise = False
@@ -153,6 +155,8 @@ class RandomMultipath:
         delays = streams.uniform("multipath_delay", (self.taps,), 0.0, self.max_delay)
         delays[:, 0] = 0.0
         k = streams.uniform("multipath_k", (), 0.0, self.max_k)[:, None]
+        if self.los_share < 1.0:
+            k[streams.uniform("multipath_nlos", ()) >= self.los_share] = 0.0
         decay = streams.uniform("multipath_decay", (), 1.0, 4.0)[:, None]
         power = np.exp(-decay * delays / self.max_delay)
         scatter = streams.normal("multipath_scatter", (self.taps, 2)).astype(np.float64) / np.sqrt(2.0)

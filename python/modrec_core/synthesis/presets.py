@@ -91,6 +91,15 @@ SIG2019_FIELD = replace(
            + (PhaseNoise(0.01), IQImbalance(1.0, 5.0), DCOffset(0.15), Quantizer((8, 12, 0), (-25.0, -8.0))),
 )
 
+# sig2019_field with every window through multipath, half of them without a line of sight (all
+# paths Rayleigh), as gr-channels' selective_fading_model draws them: the echo-heavy stage of
+# field training and a test set for it (docs/field.md).
+SIG2019_MULTIPATH = replace(
+    SIG2019_FIELD, name="sig2019_multipath",
+    stages=tuple(RandomMultipath(max_delay=float(SIG2019.sps), taps=3, los_share=0.5)
+                 if isinstance(s, RandomMultipath) else s for s in SIG2019_FIELD.stages),
+)
+
 # RML-style channel: GNU Radio's dynamic channel model as RML2016.10a used it, at 200 kHz.
 _RML_CHANNEL = (Multipath(), SampleRateOffset(2.5e-4), Phase(),
                 CarrierOffset(2.5e-3, drift_std=1e-5, drift_max=1e-3))
@@ -134,7 +143,7 @@ OUTLIER_CLASSES = (linear("CW", c.psk(1)), linear("3PSK", c.psk(3)), linear("6PS
                    linear("12PSK", c.psk(12)), linear("64PSK", c.psk(64)), linear("16PAM", c.pam(16)),
                    linear("16ASK", c.ask(16)), linear("1024QAM", c.qam(1024)), fsk("16FSK", 16))
 
-PRESETS = {p.name: p for p in (SIG2019, SIG2019_TIMING, SIG2019_FIELD, SIG2019_UNKNOWN, RML2016A, RML2018)}
+PRESETS = {p.name: p for p in (SIG2019, SIG2019_TIMING, SIG2019_FIELD, SIG2019_MULTIPATH, SIG2019_UNKNOWN, RML2016A, RML2018)}
 
 
 def get_preset(name):
