@@ -90,7 +90,7 @@ def test_the_scanner_measures_and_names_the_signals_of_a_scene():
         assert (f.sample_start, f.sample_count) == (0, len(x))
 
 
-def test_captures_round_trip_and_bad_ones_are_named(tmp_path):
+def test_captures_round_trip_and_bad_ones_are_named(tmp_path, monkeypatch):
     base = str(tmp_path / "cap")
     x = _noise(5000, 1)
     recordings.write_capture(base, x, 1e6, 100e6, [{"core:sample_start": 0, "core:sample_count": 10,
@@ -99,6 +99,12 @@ def test_captures_round_trip_and_bad_ones_are_named(tmp_path):
     assert np.array_equal(cap.samples, x) and (cap.sample_rate, cap.frequency) == (1e6, 100e6)
     assert cap.meta.get_annotations()[0]["core:label"] == "BPSK"
     meta = json.load(open(base + ".sigmf-meta"))
+    unread = recordings.read_capture(base + ".sigmf-meta", samples=False)
+    with monkeypatch.context() as m:  # neither reads the data file again to hash it
+        m.setattr("sigmf.hashing.calculate_sha512", lambda *a, **k: pytest.fail("the data file was hashed"))
+        recordings.write_annotations(unread, [], str(tmp_path / "out.sigmf-meta"))
+    out = json.load(open(tmp_path / "out.sigmf-meta"))
+    assert out["global"]["core:sha512"] == meta["global"]["core:sha512"] and out["annotations"] == []
     for change, message in ((lambda m: m["global"].update({"core:datatype": "rf64_be"}), "datatype 'rf64_be'"),
                             (lambda m: m["global"].pop("core:sample_rate"), "no core:sample_rate"),
                             (lambda m: m["captures"][0].pop("core:frequency"), "no core:frequency")):

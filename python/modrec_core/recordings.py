@@ -75,7 +75,8 @@ def write_capture(base, samples, sample_rate, frequency, annotations, descriptio
 
 
 def write_annotations(capture, annotations, out_meta):
-    """out_meta: the capture's metadata (same data file) with `annotations` in place of its own."""
+    """out_meta: the capture's metadata (same data file) with `annotations` in place of its own; the
+    data file is not read again (its core:sha512, if any, is the source's)."""
     import sigmf
 
     if not out_meta.endswith(".sigmf-meta"):
@@ -83,7 +84,7 @@ def write_annotations(capture, annotations, out_meta):
     src = capture.meta
     meta = sigmf.SigMFFile(metadata={"global": {**src.get_global_info(), "core:extensions": _EXTENSION},
                                      "captures": src.get_captures(), "annotations": []},
-                           data_file=src.data_file)
+                           data_file=src.data_file, skip_checksum=True)
     _annotate(meta, annotations)
     _write_meta(meta, out_meta[:-len(".sigmf-meta")])
 
