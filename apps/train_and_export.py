@@ -51,6 +51,9 @@ def parse(argv):
     ap.add_argument("--resume", action="store_true", help="continue the run in --out")
     ap.add_argument("--init-from", metavar="CHECKPOINT", help="start from the best weights in another run's "
                     "checkpoint.pt (fine-tune, or continue under a new schedule)")
+    ap.add_argument("--teacher", action="append", default=[], metavar="BUNDLE",
+                    help="distill from this bundle (repeat for an ensemble: their mean probabilities); needs "
+                         "--distill-weight")
     ap.add_argument("--bundle", help="bundle path (default <out>/<model>_<preset>.onnx; shipping into models/ "
                                      "is an explicit --bundle models/<model>_<preset>.onnx)")
     ap.add_argument("--report-dir", help="where report.json and plots go (default <out>/report)")
@@ -87,7 +90,7 @@ def run_config(args):
         recipe=dataclasses.asdict(dataclasses.replace(base, **overrides)), seed=args.seed, length=args.length,
         train_per_class_snr=args.train_per_class_snr, eval_per_class_snr=args.eval_per_class_snr, eta=args.eta,
         normalization=args.normalization, crop=args.crop, model_options=model_options(args.model_option),
-        init_from=args.init_from, bundle=args.bundle, report_dir=args.report_dir, torchscript=args.torchscript,
+        init_from=args.init_from, teachers=args.teacher, bundle=args.bundle, report_dir=args.report_dir, torchscript=args.torchscript,
         bf16=args.bf16)
 
 
@@ -141,7 +144,8 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     log = make_logger(args.out, rank)
     trainer = training.Trainer(model, data, run.recipe, args.out, run.normalization, device, rank, world,
-                               args.checkpoint_minutes * 60, log, tqdm, args.crop, args.bf16)
+                               args.checkpoint_minutes * 60, log, tqdm, args.crop, args.bf16,
+                               run.load_teachers(data, args.threads))
     resumed = args.resume and trainer.resume()  # refuses another run's checkpoint before anything is written
     if args.init_from and not resumed:
         trainer.init_from(args.init_from)

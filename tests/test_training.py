@@ -140,6 +140,11 @@ def test_train_and_export_cli_writes_bundle_report_and_log(tmp_path):
     assert again.returncode != 0 and "--resume" in again.stderr
     resumed = _train_cli("--model", "gru2", *TINY, "--out", str(out), "--bundle", str(bundle), "--resume")
     assert resumed.returncode == 0 and "resumed from" in resumed.stderr
+    student = _train_cli("--model", "gru2", *TINY, "--out", str(tmp_path / "student"), "--teacher", str(bundle),
+                         "--distill-weight", "0.5")
+    assert student.returncode == 0, student.stderr[-2000:]
+    config = json.loads((tmp_path / "student" / "run.json").read_text())
+    assert config["teachers"] == [str(bundle)] and config["recipe"]["distill_weight"] == 0.5
 
 
 
@@ -160,7 +165,11 @@ def test_bundle_goes_to_the_run_folder_unless_told_otherwise(tmp_path):
     (["--eval-per-class-snr", "0"], "eval_per_class_snr must be a whole number >= 1, got 0"),
     (["--threads", "-1"], "--threads must be >= 1, got -1"),
     (["--resume"], "nothing to resume in"),
-], ids=["epochs", "lr", "model-option", "no-training-examples", "no-eval-examples", "threads", "resume-nothing"])
+    (["--distill-weight", "0.5"], "distillation needs both --teacher bundles and --distill-weight > 0"),
+    (["--teacher", str(ROOT / "models/pet_cgdnn_rml2016a.onnx"), "--distill-weight", "0.5"], "are not the run's"),
+    (["--distill-weight", "2"], "distill_weight must be in [0, 1], got 2.0"),
+], ids=["epochs", "lr", "model-option", "no-training-examples", "no-eval-examples", "threads", "resume-nothing",
+        "distill-without-teacher", "teacher-of-other-classes", "distill-weight"])
 def test_bad_training_arguments_end_in_one_line_not_a_traceback(tmp_path, args, message):
     run = _train_cli("--model", "gru2", *TINY, "--out", str(tmp_path / "r"), *args)
     assert run.returncode == 1 and "Traceback" not in run.stderr
@@ -349,3 +358,27 @@ def test_outlier_exposure_pulls_outliers_towards_uniform(tmp_path):
         training.fixed_data(easy_dataset(40), seed=2).outlier_batch(0, 0, 16)
     with pytest.raises(ValueError, match="outlier_exposure must be a weight"):
         training.Recipe(outlier_exposure=-1.0)
+
+
+class _LookupTeacher:
+    """A stand-in teacher that knows each training window and calls it the next class over."""
+
+    def __init__(self, ds):
+        self.answer = {w.tobytes(): np.eye(3, dtype=np.float32)[(y + 1) % 3] for w, y in zip(ds.iq, ds.labels)}
+
+    def predict(self, x):
+        return np.stack([self.answer[w.tobytes()] for w in x])
+
+
+def test_distillation_at_full_weight_learns_the_teacher_not_the_labels(tmp_path):
+    torch.manual_seed(0)
+    data = training.fixed_data(easy_dataset(), seed=1)
+    recipe = training.Recipe(lr=3e-3, batch_size=32, epochs=4, schedule="onecycle", stop_patience=0, distill_weight=1.0)
+    model = build("cnn2d", 3, 64)
+    trainer = training.Trainer(model, data, recipe, str(tmp_path), "maxmin", log=lambda *_: None,
+                               teachers=[_LookupTeacher(data.train)])
+    trainer.run()  # its best weights are chosen on the true labels: look at the last ones
+    predicted = training.model_logits(model, data.val.iq, "maxmin").numpy().argmax(1)
+    assert np.mean(predicted == (data.val.labels + 1) % 3) > 0.7  # the teacher's classes, not the labels
+    with pytest.raises(ValueError, match="distillation needs both"):
+        training.Trainer(build("cnn2d", 3, 64), data, recipe, str(tmp_path / "x"), "maxmin")

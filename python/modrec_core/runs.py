@@ -9,7 +9,7 @@ import os
 import torch
 
 from . import calibration, dataset, evaluation, loaders, openset, training
-from .bundle import export
+from .bundle import export, load_bundle
 from .models import build, count_parameters, get_spec, list_models
 from .normalize import NORMALIZATIONS
 from .synthesis import get_preset
@@ -35,6 +35,7 @@ class RunConfig:
     crop: int = None
     model_options: dict = dataclasses.field(default_factory=dict)
     init_from: str = None
+    teachers: list = dataclasses.field(default_factory=list)  # bundle paths: distillation targets
     bundle: str = None
     report_dir: str = None
     torchscript: bool = False
@@ -61,6 +62,10 @@ class RunConfig:
                f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {self.normalization!r}")
         _check(self.crop is None or _whole(self.crop, 1), f"crop must be a whole number of samples, got {self.crop!r}")
         _check(isinstance(self.model_options, dict), "model_options must be an object")
+        _check(isinstance(self.teachers, list) and all(isinstance(t, str) for t in self.teachers),
+               "teachers must be a list of bundle paths")
+        _check(bool(self.teachers) == (self.recipe.get("distill_weight", 0.0) > 0),
+               "distillation needs both --teacher bundles and --distill-weight > 0")
 
     @classmethod
     def from_dict(cls, d, where):
@@ -157,6 +162,17 @@ class Run:
         model = self.build_model(data)
         model.load_state_dict(ck["best_model"])
         return model.eval(), training.State(**ck["state"])
+
+    def load_teachers(self, data, threads=None):
+        """The distillation teachers as loaded bundles, each checked to know `data`'s classes in
+        its order and to take its window length."""
+        teachers = [load_bundle(path, threads=threads) for path in self.config.teachers]
+        for t in teachers:
+            _check(list(t.labels) == list(data.label_names),
+                   f"teacher {t.path}: classes {list(t.labels)} are not the run's {list(data.label_names)}")
+            _check(t.meta.window_length in ("any", data.length),
+                   f"teacher {t.path}: takes {t.meta.window_length}-sample windows, the run's are {data.length}")
+        return teachers
 
     def bundle_path(self, data):
         return self.config.bundle or os.path.join(self.folder, f"{self.config.model}_{data.meta['preset']}.onnx")

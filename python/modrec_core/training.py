@@ -39,6 +39,7 @@ class Recipe:
     augment: str = ""  # "+"-joined AUGMENTATIONS applied at random to training windows, e.g. "rot90+conj+reverse"
     label_smoothing: float = 0.0  # training loss only; validation loss and early stopping use plain cross-entropy
     outlier_exposure: float = 0.0  # weight of the loss pulling outlier windows (OUTLIER_CLASSES) to uniform probabilities
+    distill_weight: float = 0.0  # share of the loss that is cross-entropy to the teachers' mean probabilities
 
     def __post_init__(self):
         if self.schedule not in SCHEDULES:
@@ -53,6 +54,8 @@ class Recipe:
             raise ValueError(f"unknown augmentation {unknown}; use {'+'.join(AUGMENTATIONS)} or a part of it")
         if not (math.isfinite(self.outlier_exposure) and self.outlier_exposure >= 0):
             raise ValueError(f"outlier_exposure must be a weight >= 0, got {self.outlier_exposure}")
+        if not 0.0 <= self.distill_weight <= 1.0:
+            raise ValueError(f"distill_weight must be in [0, 1], got {self.distill_weight}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         for name in ("plateau_patience", "stop_patience", "warmup_epochs", "l1", "weight_decay"):
@@ -200,13 +203,16 @@ class Trainer:
     """Runs epochs with checkpoints; rank 0 writes, every rank trains its share of each batch."""
 
     def __init__(self, model, data, recipe, out_dir, normalization, device="cpu", rank=0, world=1,
-                 checkpoint_seconds=300, log=print, progress=None, crop=None, bf16=False):
+                 checkpoint_seconds=300, log=print, progress=None, crop=None, bf16=False, teachers=()):
         if crop and not model.spec.any_length:
             raise ValueError(f"--crop needs a model that takes any window length; {model.spec.name} does not")
         if crop and not model.spec.min_length <= crop <= data.length:
             raise ValueError(f"crop {crop} must lie between {model.spec.min_length} and the window length {data.length}")
         self.crop = crop  # train on random crops of this length (validation and test use whole windows)
         self.bf16 = bf16  # bfloat16 autocast of training forward passes; weights, validation and export stay float32
+        if bool(teachers) != (recipe.distill_weight > 0):
+            raise ValueError("distillation needs both teacher bundles and a distill_weight > 0")
+        self.teachers = teachers  # bundles whose mean probabilities are the distillation targets
         self.model, self.data, self.recipe, self.out_dir = model, data, recipe, out_dir
         self.normalization, self.device, self.rank, self.world = normalization, torch.device(device), rank, world
         self.checkpoint_seconds, self.log, self.progress = checkpoint_seconds, log, progress
@@ -290,9 +296,10 @@ class Trainer:
             if self.progress and self.rank == 0 else None
         loss_sum, correct, seen = 0.0, 0, 0
         t0 = time.monotonic()
-        for x, y, outliers in self._batches(st.epoch, st.step):
-            loss, hits = self.train_step(x[self.rank::self.world], y[self.rank::self.world],
-                                         None if outliers is None else outliers[self.rank::self.world])
+        for x, y, outliers, soft in self._batches(st.epoch, st.step):
+            share = slice(self.rank, None, self.world)
+            loss, hits = self.train_step(x[share], y[share], None if outliers is None else outliers[share],
+                                         None if soft is None else soft[share])
             st.step += 1
             st.examples += len(y)
             st.seconds += time.monotonic() - t0
@@ -310,16 +317,18 @@ class Trainer:
         self._end_epoch(loss_sum / max(seen, 1), correct / max(seen, 1))
 
     def _batch(self, epoch, k):
-        """(windows, labels, outlier windows or None) of training batch k of `epoch`, augmented
-        and cropped as the recipe and run say."""
+        """(windows, labels, outlier windows or None, teachers' probabilities or None) of training
+        batch k of `epoch`, augmented and cropped as the recipe and run say (the teachers see the
+        augmented windows whole)."""
         x, y = self.data.batch(epoch, k, self.recipe.batch_size)
         outliers = self.data.outlier_batch(epoch, k, self.recipe.batch_size) if self.recipe.outlier_exposure else None
         if self.recipe.augment:
             x = augment(x, self.recipe.augmentations, streams.generator(self.data.seed, epoch, k, streams.AUGMENT_KEY))
+        soft = np.mean([t.predict(x) for t in self.teachers], axis=0).astype(np.float32) if self.teachers else None
         if self.crop:
             x = self._crop(x, epoch, k)
             outliers = None if outliers is None else self._crop(outliers, epoch, k)
-        return x, y, outliers
+        return x, y, outliers, soft
 
     def _batches(self, epoch, first):
         """The epoch's batches from `first` on; with `prefetch` threads the next ones are made meanwhile."""
@@ -343,9 +352,9 @@ class Trainer:
         start = rng.integers(0, x.shape[2] - self.crop + 1)
         return x[:, :, start:start + self.crop]
 
-    def train_step(self, x, y, outliers=None):
-        """One optimizer step on a batch (numpy iq, labels, and outlier windows for outlier
-        exposure); returns (classification loss, correct predictions)."""
+    def train_step(self, x, y, outliers=None, soft=None):
+        """One optimizer step on a batch (numpy iq, labels, outlier windows for outlier exposure,
+        teachers' probabilities for distillation); returns (classification loss, correct predictions)."""
         n = len(x)
         if outliers is not None:
             x = np.concatenate([x, outliers])
@@ -355,7 +364,13 @@ class Trainer:
             out = self.net(x).float()
         logits = out[:n]
         loss = nn.functional.cross_entropy(logits, y, label_smoothing=self.recipe.label_smoothing)
-        total = loss + self.recipe.l1 * self.model.l1_penalty() if self.recipe.l1 else loss
+        total = loss
+        if soft is not None:  # Hinton et al.: cross-entropy to the teachers' (calibrated) probabilities
+            w = self.recipe.distill_weight
+            soft_loss = -(torch.from_numpy(soft).to(self.device) * torch.log_softmax(logits, dim=1)).sum(1).mean()
+            total = (1 - w) * loss + w * soft_loss
+        if self.recipe.l1:
+            total = total + self.recipe.l1 * self.model.l1_penalty()
         if outliers is not None:  # Hendrycks et al.: cross-entropy of the outliers to the uniform distribution
             total = total - self.recipe.outlier_exposure * torch.log_softmax(out[n:], dim=1).mean()
         self.optimizer.zero_grad(set_to_none=True)
