@@ -117,3 +117,15 @@ def test_learning_curves_are_read_from_run_logs(tmp_path):
     empty.write_text("2026-12-01 10:00:00,000 started\n")
     run = _app("plot_learning_curves.py", str(empty), "--out", str(tmp_path / "d.png"))
     assert run.returncode != 0 and "no epoch lines" in run.stderr and not (tmp_path / "d.png").exists()
+
+
+def test_equalizer_headroom_scores_a_bundle_three_ways():
+    r = _app("equalizer_headroom.py", "--bundle", str(ROOT / "models/cyclic_hybrid_sig2019_field.onnx"),
+             "--per-class-snr", "3", "--threads", "1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = {line.split("|")[1].strip(): float(line.split("|")[2].strip(" %"))
+            for line in r.stdout.splitlines()[2:]}
+    assert set(rows) == {"through multipath", "oracle MMSE equalizer", "flat channel"}
+    assert rows["oracle MMSE equalizer"] > rows["through multipath"]  # undoing the echoes helps
+    bad = _app("equalizer_headroom.py", "--bundle", str(ROOT / "models/pet_cgdnn_rml2016a.onnx"))
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr

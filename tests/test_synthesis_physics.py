@@ -6,7 +6,7 @@ import pytest
 
 from modrec_core.synthesis import get_preset, synthesize
 from modrec_core.synthesis import pulses
-from modrec_core.synthesis.channel import RandomMultipath
+from modrec_core.synthesis.channel import RandomMultipath, oracle_equalized
 
 SIG = get_preset("sig2019")
 SPS = SIG.sps
@@ -208,6 +208,24 @@ def test_without_line_of_sight_the_first_path_fades_deeply_as_often_as_rayleigh(
     assert deep[0.0] > 0.05 and deep[0.0] > 2.5 * deep[1.0]
     echoed = _batch(get_preset("sig2019_multipath").without("awgn"), "BPSK", 200, 30.0).params["multipath_taps"]
     assert not np.isclose(np.abs(echoed[:, 0]), 1.0).any()  # every window crosses multipath
+
+
+def test_an_equalizer_that_knows_the_channel_gives_back_the_flat_window():
+    """oracle_equalized undoes each window's own multipath under its CFO, up to the scale the
+    synthesizer's unit-power step gives each window (away from the edges, where the window's
+    circular FFT and the channel's margins differ)."""
+    preset = get_preset("sig2019_multipath").without("awgn", "phase_noise", "iq_imbalance", "dc_offset", "adc")
+    echoed = _batch(preset, "QPSK", 100, 30.0)
+    flat = _batch(preset.without("multipath"), "QPSK", 100, 30.0)
+    y, middle = flat.x[:, 128:384], slice(128, 384)
+
+    def error(x):
+        x = x[:, middle]
+        scale = np.sum(np.conj(x) * y, axis=1) / np.sum(np.abs(x) ** 2, axis=1)
+        return np.median(np.linalg.norm(scale[:, None] * x - y, axis=1) / np.linalg.norm(y, axis=1))
+
+    assert error(echoed.x) > 0.3
+    assert error(oracle_equalized(echoed.x, echoed.params, np.full(100, 60.0))) < 0.01
 
 
 def test_iq_imbalance_and_dc_offset_are_what_the_parameters_say():

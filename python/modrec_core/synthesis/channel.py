@@ -170,10 +170,25 @@ class RandomMultipath:
         return {"multipath_delays": delays.astype(np.float32), "multipath_taps": taps.astype(np.complex64)}
 
     def apply(self, x, p, origin):
-        f = np.fft.fftfreq(x.shape[1])
-        steer = np.exp(-2j * np.pi * p["multipath_delays"][:, :, None] * f[None, None, :])  # (N, taps, n)
-        response = np.einsum("nk,nkf->nf", p["multipath_taps"], steer)
-        return np.fft.ifft(np.fft.fft(x, axis=1) * response, axis=1).astype(np.complex64)
+        return np.fft.ifft(np.fft.fft(x, axis=1) * multipath_response(p, x.shape[1]), axis=1).astype(np.complex64)
+
+
+def multipath_response(p, n):
+    """Each window's multipath frequency response (N, n) at the bins of an n-point FFT."""
+    f = np.fft.fftfreq(n)
+    steer = np.exp(-2j * np.pi * p["multipath_delays"][:, :, None] * f[None, None, :])  # (N, taps, n)
+    return np.einsum("nk,nkf->nf", p["multipath_taps"], steer)
+
+
+def oracle_equalized(x, p, snr_db):
+    """Windows x (N, n) of a synthesized batch with their multipath undone by an MMSE equalizer
+    that knows each window's channel and CFO (the multipath acts before the CFO): what a perfect
+    channel estimate would let a classifier see (docs/field.md)."""
+    n = x.shape[1]
+    carrier = np.exp(2j * np.pi * p["cfo"][:, None] * np.arange(n))
+    h = multipath_response(p, n)
+    g = np.conj(h) / (np.abs(h) ** 2 + 10.0 ** (-np.asarray(snr_db, np.float64)[:, None] / 10))
+    return (np.fft.ifft(np.fft.fft(x / carrier, axis=1) * g, axis=1) * carrier).astype(np.complex64)
 
 
 @dataclass(frozen=True)
