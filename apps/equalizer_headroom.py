@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """What an equalizer could buy a bundle under multipath: its accuracy at SNR >= 10 dB on
 `sig2019_multipath` windows (front end off) as they are, after an MMSE equalizer that knows each
-window's channel (the best any channel estimate could do), and on the same windows through a
-flat channel.
+window's channel (the best any channel estimate could do), after one that knows only its
+magnitude (what second-order statistics give), and on the same windows through a flat channel.
 
     apps/equalizer_headroom.py --bundle models/cyclic_hybrid_sig2019_field.onnx
 """
@@ -38,6 +38,7 @@ def main(argv=None):
     print("| windows | accuracy | " + " | ".join(preset.labels) + " |")
     print("|---" * (len(preset.labels) + 2) + "|")
     views = (("through multipath", echoed.x), ("oracle MMSE equalizer", oracle_equalized(echoed.x, echoed.params, snr)),
+             ("oracle, magnitude only", oracle_equalized(echoed.x, echoed.params, snr, magnitude_only=True)),
              ("flat channel", flat.x))
     for name, x in views:
         hit = bundle.predict(to_iq(x)).argmax(1) == truth

@@ -180,13 +180,15 @@ def multipath_response(p, n):
     return np.einsum("nk,nkf->nf", p["multipath_taps"], steer)
 
 
-def oracle_equalized(x, p, snr_db):
+def oracle_equalized(x, p, snr_db, magnitude_only=False):
     """Windows x (N, n) of a synthesized batch with their multipath undone by an MMSE equalizer
     that knows each window's channel and CFO (the multipath acts before the CFO): what a perfect
-    channel estimate would let a classifier see (docs/field.md)."""
+    channel estimate would let a classifier see (docs/field.md). magnitude_only: the channel's
+    |H| without its phase, all that a window's power spectrum tells."""
     n = x.shape[1]
     carrier = np.exp(2j * np.pi * p["cfo"][:, None] * np.arange(n))
     h = multipath_response(p, n)
+    h = np.abs(h) if magnitude_only else h
     g = np.conj(h) / (np.abs(h) ** 2 + 10.0 ** (-np.asarray(snr_db, np.float64)[:, None] / 10))
     return (np.fft.ifft(np.fft.fft(x / carrier, axis=1) * g, axis=1) * carrier).astype(np.complex64)
 
