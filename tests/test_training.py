@@ -98,6 +98,12 @@ def test_init_from_starts_a_new_schedule_from_the_best_weights(tmp_path):
     other = training.Trainer(build("gru2", 3, 64), data, second.recipe, str(tmp_path / "c"), "maxmin", log=lambda *_: None)
     with pytest.raises(ValueError, match="checkpoint is for pet_cgdnn, not gru2"):
         other.init_from(str(tmp_path / "a" / "checkpoint.pt"))
+    torch.save({"best_model": best, "state": {"best_epoch": 0}}, tmp_path / "best.pt")  # as models/resume keeps
+    third = _trainer(data, tmp_path / "d")
+    third.init_from(str(tmp_path / "best.pt"))
+    assert all(torch.equal(third.model.state_dict()[k], best[k]) for k in best)
+    with pytest.raises(ValueError, match="its weights are not gru2's"):
+        other.init_from(str(tmp_path / "best.pt"))
 
 
 def _free_port():

@@ -259,15 +259,20 @@ class Trainer:
         return True
 
     def init_from(self, path):
-        """Start from the best weights of another run's checkpoint (fine-tuning, or a new schedule)."""
+        """Start from the best weights of another run's checkpoint.pt, or of a best.pt (the best
+        weights alone, what models/resume keeps): fine-tuning, or a new schedule."""
         if not os.path.exists(path):
             raise ValueError(f"--init-from {path}: no such checkpoint")
         ck = torch.load(path, map_location=self.device, weights_only=False)
         if not isinstance(ck, dict) or "best_model" not in ck:
-            raise ValueError(f"--init-from {path}: not a checkpoint.pt written by train_and_export")
-        if ck["model_name"] != self.model.spec.name:
+            raise ValueError(f"--init-from {path}: not a checkpoint.pt or best.pt written by train_and_export")
+        if ck.get("model_name", self.model.spec.name) != self.model.spec.name:
             raise ValueError(f"--init-from {path}: checkpoint is for {ck['model_name']}, not {self.model.spec.name}")
-        self.model.load_state_dict(ck["best_model"])
+        try:
+            self.model.load_state_dict(ck["best_model"])
+        except RuntimeError as e:  # a best.pt names no model: its weights must fit this one
+            raise ValueError(f"--init-from {path}: its weights are not {self.model.spec.name}'s with these options "
+                             f"({str(e).splitlines()[0][:120]})") from None
         self.best_state = copy.deepcopy(self.model.state_dict())
         self.log(f"initialized from {path}: best weights of its epoch {ck['state']['best_epoch'] + 1}")
 
