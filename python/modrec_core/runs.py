@@ -64,8 +64,7 @@ class RunConfig:
         _check(isinstance(self.model_options, dict), "model_options must be an object")
         _check(isinstance(self.teachers, list) and all(isinstance(t, str) for t in self.teachers),
                "teachers must be a list of bundle paths")
-        _check(bool(self.teachers) == (self.recipe.get("distill_weight", 0.0) > 0),
-               "distillation needs both --teacher bundles and --distill-weight > 0")
+        training.check_distillation(self.teachers, self.recipe.get("distill_weight", 0.0))
 
     @classmethod
     def from_dict(cls, d, where):

@@ -67,6 +67,12 @@ class Recipe:
         return [a for a in self.augment.split("+") if a]
 
 
+def check_distillation(teachers, distill_weight):
+    """Teachers and a distill_weight > 0 come together or not at all."""
+    if bool(teachers) != (distill_weight > 0):
+        raise ValueError("distillation needs both --teacher bundles and --distill-weight > 0")
+
+
 SCHEDULES = ("plateau", "warmup_cosine", "onecycle")
 # Label-preserving symmetries of Sig2019-12's classes and channel: a random multiple of 90
 # degrees of rotation, complex conjugation, time reversal (docs/training.md).
@@ -210,8 +216,7 @@ class Trainer:
             raise ValueError(f"crop {crop} must lie between {model.spec.min_length} and the window length {data.length}")
         self.crop = crop  # train on random crops of this length (validation and test use whole windows)
         self.bf16 = bf16  # bfloat16 autocast of training forward passes; weights, validation and export stay float32
-        if bool(teachers) != (recipe.distill_weight > 0):
-            raise ValueError("distillation needs both teacher bundles and a distill_weight > 0")
+        check_distillation(teachers, recipe.distill_weight)
         self.teachers = teachers  # bundles whose mean probabilities are the distillation targets
         self.model, self.data, self.recipe, self.out_dir = model, data, recipe, out_dir
         self.normalization, self.device, self.rank, self.world = normalization, torch.device(device), rank, world
