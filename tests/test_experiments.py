@@ -129,3 +129,22 @@ def test_equalizer_headroom_scores_a_bundle_three_ways():
     assert rows["oracle MMSE equalizer"] > rows["through multipath"]  # undoing the echoes helps
     bad = _app("equalizer_headroom.py", "--bundle", str(ROOT / "models/pet_cgdnn_rml2016a.onnx"))
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
+
+
+def test_train_equalizer_writes_a_checkpoint_the_trainer_starts_from(tmp_path):
+    """Two steps of the equalizer ahead of a tiny hybrid run's weights, then one epoch of the
+    equalized hybrid from them: the two apps chained as docs/field.md chains them."""
+    hybrid = tmp_path / "hybrid"
+    r = _app("train_and_export.py", "--model", "cyclic_hybrid", *TINY, "--out", str(hybrid))
+    assert r.returncode == 0, r.stderr[-2000:]
+    eq = tmp_path / "eq"
+    r = _app("train_equalizer.py", "--out", str(eq), "--steps", "2", "--batch-size", "8", "--threads", "1",
+             "--classifier", str(hybrid / "checkpoint.pt"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (eq / "equalizer.pt").exists() and "step 2/2" in (eq / "train.log").read_text()
+    r = _app("train_and_export.py", "--model", "equalized_cyclic_hybrid", *TINY, "--out", str(tmp_path / "both"),
+             "--init-from", str(eq / "best.pt"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "initialized from" in (tmp_path / "both" / "train.log").read_text()
+    bad = _app("train_equalizer.py", "--out", str(tmp_path / "x"), "--classifier", str(tmp_path / "none.pt"))
+    assert bad.returncode == 1 and "no such checkpoint" in bad.stderr and "Traceback" not in bad.stderr

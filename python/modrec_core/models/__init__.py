@@ -5,6 +5,7 @@ from . import (  # noqa: F401 (registration)
                cnn,
                cnn2d,
                cyclic_hybrid,
+               equalized_hybrid,
                gru2,
                lstm2,
                lstm_ap,

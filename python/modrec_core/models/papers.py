@@ -14,3 +14,5 @@ GR_MODREC_HYBRID = ("gr-modrec's own design (docs/models.md) on classical featur
                     "Spectral Redundancy in Cyclostationary Signals\", IEEE SP Magazine, doi:10.1109/79.81007; "
                     "A. Swami, B. M. Sadler, \"Hierarchical Digital Modulation Classification Using Cumulants\", "
                     "IEEE Trans. Communications, doi:10.1109/26.837045")
+GR_MODREC_EQUALIZED = ("gr-modrec's own design (docs/field.md): a learned blind equalizer ahead of the cyclic hybrid; "
+                       + GR_MODREC_HYBRID.split("(docs/models.md) ", 1)[1])
