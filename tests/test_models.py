@@ -126,3 +126,16 @@ def test_every_model_cites_its_paper_by_title():
     cites = {v for k, v in vars(papers).items() if k.isupper()}
     for name in list_models():
         assert get_spec(name).paper in cites and '"' in get_spec(name).paper, name
+
+
+def test_cyclic_hybrid_passes_finite_gradients_to_its_input():
+    """A learned front end (equalized_cyclic_hybrid) trains through the features: a window whose
+    z^4 line is exactly -1 (a carrier at 45 degrees) used to send NaN back through the derotation's
+    half-angle roots, and a window of constant |x|^2 (no |x|^2 spectrum) had a log(0) feature."""
+    torch.manual_seed(0)
+    model = build("cyclic_hybrid", 12, 128).train()
+    carrier = torch.stack([torch.ones(128), torch.ones(128)])[None] / 2 ** 0.5
+    x = torch.cat([carrier, torch.randn(3, 2, 128)]).requires_grad_()
+    model(x).sum().backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    assert torch.isfinite(model.eval()(carrier)).all()

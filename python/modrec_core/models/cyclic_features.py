@@ -62,7 +62,7 @@ class CyclicFeatures(nn.Module):
         power = torch.stack(spectra, dim=1)
         power = power / (power.mean(dim=2, keepdim=True) + 1e-12)
         y = self._derotate(z, power[:, 1 + POWERS.index(4)])
-        peaks = torch.log(power.amax(dim=2))
+        peaks = torch.log(power.amax(dim=2) + 1e-6)  # a window of constant |x|^2 has no |x|^2 spectrum
         scalars = torch.cat([self._amplitude_histogram(amp2), _moments(powers, amp2), peaks], dim=1)
         log_spectra = torch.roll(torch.log(power + 1e-3), self.length // 2, dims=2) / 4.0
         return log_spectra, torch.stack(y, dim=1), self._constellation(y), scalars
@@ -82,12 +82,15 @@ class CyclicFeatures(nn.Module):
     def _derotate(self, z, power4):
         """z with the carrier offset and phase read from the z^4 line removed (a 90-degree ambiguity
         stays, which every class here is symmetric under). Exact for BPSK/QPSK/PAM at >= 10 dB; in
-        64 QAM symbols the z^4 continuum often outshines the line, and the learned branches see that."""
-        f = self._line_frequency(power4) / 4.0
+        64 QAM symbols the z^4 continuum often outshines the line, and the learned branches see that.
+        The offset and phase are estimates, held fixed under gradients (argmax and half-angle roots
+        have none that help, and infinite ones at a zero line): a learned front end trains through
+        the derotation, not through its estimate."""
+        f = self._line_frequency(power4.detach()) / 4.0
         angle = -2.0 * math.pi * f.unsqueeze(1) * self.time
         y = cmul(z, (torch.cos(angle), torch.sin(angle)))
         c4 = cpowers(y)[4]
-        u = _fourth_root_unit((c4[0].mean(dim=1, keepdim=True), c4[1].mean(dim=1, keepdim=True)))
+        u = _fourth_root_unit((c4[0].mean(dim=1, keepdim=True).detach(), c4[1].mean(dim=1, keepdim=True).detach()))
         return cmul(y, (u[0], -u[1]))
 
     def _line_frequency(self, power):
@@ -120,8 +123,8 @@ def _bin_weights(v, centres, width):
 
 def _moments(powers, amp2):
     """|E z^2|, |E z^4|, E|z|^4, E|z|^6 and C42 = E|z|^4 - |E z^2|^2 - 2 (unit power)."""
-    m20 = torch.sqrt(powers[2][0].mean(dim=1) ** 2 + powers[2][1].mean(dim=1) ** 2)
-    m40 = torch.sqrt(powers[4][0].mean(dim=1) ** 2 + powers[4][1].mean(dim=1) ** 2)
+    m20 = torch.sqrt(powers[2][0].mean(dim=1) ** 2 + powers[2][1].mean(dim=1) ** 2 + 1e-12)
+    m40 = torch.sqrt(powers[4][0].mean(dim=1) ** 2 + powers[4][1].mean(dim=1) ** 2 + 1e-12)
     m42 = (amp2 ** 2).mean(dim=1)
     m63 = (amp2 ** 3).mean(dim=1)
     c42 = m42 - m20 ** 2 - 2.0
