@@ -9,6 +9,8 @@ ignores all three.
 import torch
 from torch import nn
 
+from .cyclic_features import rms_normalize
+
 TAPS = 33  # FIR length in samples: four symbols at 8 samples per symbol, centred
 
 
@@ -20,9 +22,7 @@ def conv_block(c_in, c_out, kernel, stride):
 def window_statistics(iq):
     """Unit-power windows (B, 2, L) and their per-sample I, Q, x^2, |x|^2 - 1 and Re x^4 (B, 6, L):
     the second- and fourth-order terms a channel estimate is built from."""
-    i, q = iq[:, 0], iq[:, 1]
-    scale = torch.rsqrt((i * i + q * q).mean(1, keepdim=True) + 1e-12)
-    i, q = i * scale, q * scale
+    i, q = rms_normalize(iq)
     re2, im2 = i * i - q * q, 2 * i * q
     stats = torch.stack([i, q, re2, im2, i * i + q * q - 1, re2 * re2 - im2 * im2], 1)
     return torch.stack([i, q], 1), stats
@@ -69,5 +69,4 @@ class BlindEqualizer(nn.Module):
 
     def forward(self, iq):
         taps, unit = self.filters(iq)
-        y = fir(unit, taps)
-        return y * torch.rsqrt((y * y).sum(1, keepdim=True).mean(2, keepdim=True) + 1e-12)
+        return torch.stack(rms_normalize(fir(unit, taps)), 1)
