@@ -18,6 +18,7 @@ import torch
 
 from modrec_core import cli
 from modrec_core.equalizer_training import EqualizerTraining, compose
+from modrec_core.training import read_checkpoint
 
 
 def main(argv=None):
@@ -30,8 +31,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
     ap.add_argument("--classifier", help="a cyclic_hybrid checkpoint.pt or best.pt to put the equalizer ahead of")
     args = ap.parse_args(argv)
-    if args.classifier and not os.path.exists(args.classifier):
-        raise ValueError(f"--classifier {args.classifier}: no such checkpoint")
+    classifier = read_checkpoint(args.classifier, "cyclic_hybrid", "--classifier") if args.classifier else None
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
@@ -39,7 +39,7 @@ def main(argv=None):
     run = EqualizerTraining(args.out, args.steps, args.seed, args.batch_size, args.lr, log=logging.info)
     equalizer = run.run()
     if args.classifier:
-        compose(equalizer, args.classifier, os.path.join(args.out, "best.pt"))
+        compose(equalizer, classifier, os.path.join(args.out, "best.pt"))
         logging.info(f"wrote {os.path.join(args.out, 'best.pt')}: the equalizer ahead of {args.classifier}")
     return 0
 

@@ -11,6 +11,7 @@ from modrec_core.models.blind_equalizer import BlindEqualizer, fir
 from modrec_core.synthesis import get_preset, synthesize
 from modrec_core.synthesis.channel import oracle_equalized
 from modrec_core.synthesis.synthesizer import to_iq
+from modrec_core.training import read_checkpoint
 
 
 def _complex(iq):
@@ -72,7 +73,8 @@ def test_compose_puts_the_equalizer_ahead_of_a_trained_hybrid(tmp_path):
     hybrid = build("cyclic_hybrid", 12, 128).eval()
     torch.save({"model_name": "cyclic_hybrid", "best_model": hybrid.state_dict()}, tmp_path / "h.pt")
     equalizer = BlindEqualizer().eval()
-    et.compose(equalizer, str(tmp_path / "h.pt"), str(tmp_path / "best.pt"))
+    et.compose(equalizer, read_checkpoint(str(tmp_path / "h.pt"), "cyclic_hybrid", "--classifier"),
+               str(tmp_path / "best.pt"))
     ck = torch.load(tmp_path / "best.pt", weights_only=False)
     model = build("equalized_cyclic_hybrid", 12, 128).eval()
     model.load_state_dict(ck["best_model"])
@@ -81,8 +83,8 @@ def test_compose_puts_the_equalizer_ahead_of_a_trained_hybrid(tmp_path):
     assert ck["model_name"] == "equalized_cyclic_hybrid"
     assert torch.allclose(model(x), hybrid(unit), atol=1e-4)  # a fresh equalizer is the identity
     torch.save({"model_name": "lstm_ap", "best_model": {}}, tmp_path / "l.pt")
-    with pytest.raises(ValueError, match="goes ahead of a cyclic_hybrid"):
-        et.compose(equalizer, str(tmp_path / "l.pt"), str(tmp_path / "x.pt"))
+    with pytest.raises(ValueError, match="checkpoint is for lstm_ap, not cyclic_hybrid"):
+        read_checkpoint(str(tmp_path / "l.pt"), "cyclic_hybrid", "--classifier")
 
 
 def test_an_equalized_bundle_matches_eager_with_a_working_filter(tmp_path):

@@ -148,3 +148,6 @@ def test_train_equalizer_writes_a_checkpoint_the_trainer_starts_from(tmp_path):
     assert "initialized from" in (tmp_path / "both" / "train.log").read_text()
     bad = _app("train_equalizer.py", "--out", str(tmp_path / "x"), "--classifier", str(tmp_path / "none.pt"))
     assert bad.returncode == 1 and "no such checkpoint" in bad.stderr and "Traceback" not in bad.stderr
+    wrong = _app("train_equalizer.py", "--out", str(tmp_path / "w"), "--classifier", str(eq / "best.pt"))
+    assert wrong.returncode == 1 and "is for equalized_cyclic_hybrid, not cyclic_hybrid" in wrong.stderr
+    assert not (tmp_path / "w" / "equalizer.pt").exists()  # refused before any training

@@ -122,17 +122,11 @@ class EqualizerTraining:
         return self.model
 
 
-def compose(equalizer, classifier_checkpoint, path):
+def compose(equalizer, classifier, path):
     """Write a best.pt of `equalized_cyclic_hybrid`: this equalizer ahead of the cyclic hybrid whose
-    best weights `classifier_checkpoint` (a checkpoint.pt or best.pt) holds; for --init-from."""
-    ck = torch.load(classifier_checkpoint, map_location="cpu", weights_only=False)
-    if not isinstance(ck, dict) or "best_model" not in ck:
-        raise ValueError(f"{classifier_checkpoint}: not a checkpoint.pt or best.pt written by train_and_export")
-    if ck.get("model_name", "cyclic_hybrid") != "cyclic_hybrid":
-        raise ValueError(f"{classifier_checkpoint}: a {ck['model_name']} checkpoint; the equalizer goes ahead of a "
-                         "cyclic_hybrid")
+    checkpoint `classifier` holds (as `training.read_checkpoint` returns it); for --init-from."""
     state = {f"equalizer.{k}": v for k, v in equalizer.state_dict().items()}
-    state.update({f"classifier.{k}": v for k, v in ck["best_model"].items()})
+    state.update({f"classifier.{k}": v for k, v in classifier["best_model"].items()})
     tmp = path + ".tmp"
     torch.save({"model_name": "equalized_cyclic_hybrid", "best_model": state, "state": {"best_epoch": 0}}, tmp)
     os.replace(tmp, path)

@@ -205,6 +205,19 @@ class State:
     done: bool = False
 
 
+def read_checkpoint(path, model_name, option, device="cpu"):
+    """A checkpoint.pt or best.pt written by train_and_export holding `model_name`'s best weights
+    (a best.pt names no model and is taken as one), or a one-line error naming `option`."""
+    if not os.path.exists(path):
+        raise ValueError(f"{option} {path}: no such checkpoint")
+    ck = torch.load(path, map_location=device, weights_only=False)
+    if not isinstance(ck, dict) or "best_model" not in ck:
+        raise ValueError(f"{option} {path}: not a checkpoint.pt or best.pt written by train_and_export")
+    if ck.get("model_name", model_name) != model_name:
+        raise ValueError(f"{option} {path}: checkpoint is for {ck['model_name']}, not {model_name}")
+    return ck
+
+
 class Trainer:
     """Runs epochs with checkpoints; rank 0 writes, every rank trains its share of each batch."""
 
@@ -266,13 +279,7 @@ class Trainer:
     def init_from(self, path):
         """Start from the best weights of another run's checkpoint.pt, or of a best.pt (the best
         weights alone, what models/resume keeps): fine-tuning, or a new schedule."""
-        if not os.path.exists(path):
-            raise ValueError(f"--init-from {path}: no such checkpoint")
-        ck = torch.load(path, map_location=self.device, weights_only=False)
-        if not isinstance(ck, dict) or "best_model" not in ck:
-            raise ValueError(f"--init-from {path}: not a checkpoint.pt or best.pt written by train_and_export")
-        if ck.get("model_name", self.model.spec.name) != self.model.spec.name:
-            raise ValueError(f"--init-from {path}: checkpoint is for {ck['model_name']}, not {self.model.spec.name}")
+        ck = read_checkpoint(path, self.model.spec.name, "--init-from", self.device)
         try:
             self.model.load_state_dict(ck["best_model"])
         except RuntimeError as e:  # a best.pt names no model: its weights must fit this one
