@@ -11,9 +11,9 @@ import argparse
 from modrec_core import cli, evaluation
 from modrec_core.bundle import load_bundle
 from modrec_core.dataset import balanced_design
-from modrec_core.equalizer_training import FRONT_END
 from modrec_core.synthesis import get_preset, synthesize
 from modrec_core.synthesis.channel import oracle_equalized
+from modrec_core.synthesis.presets import FRONT_END
 from modrec_core.synthesis.synthesizer import to_iq
 
 

@@ -10,6 +10,7 @@ from modrec_core.models import build
 from modrec_core.models.blind_equalizer import BlindEqualizer, fir
 from modrec_core.synthesis import get_preset, synthesize
 from modrec_core.synthesis.channel import oracle_equalized
+from modrec_core.synthesis.presets import FRONT_END
 from modrec_core.synthesis.synthesizer import to_iq
 from modrec_core.training import read_checkpoint
 
@@ -48,7 +49,7 @@ def test_the_loss_ignores_gain_phase_and_delay_but_not_the_waveform():
 def test_twins_are_the_same_windows_through_a_flat_channel():
     """The oracle MMSE equalizer, which knows each channel, brings high-SNR multipath windows close
     to their twins; the windows as they are stay far from them."""
-    preset = get_preset("sig2019_multipath").without(*et.FRONT_END)
+    preset = get_preset("sig2019_multipath").without(*FRONT_END)
     labels, snr = np.arange(12).repeat(4), np.full(48, 30.0, np.float32)
     b = synthesize(preset, labels, snr, 3)
     twin = torch.from_numpy(to_iq(et.flat_twin(preset, labels, snr, 3)))

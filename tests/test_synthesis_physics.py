@@ -7,6 +7,7 @@ import pytest
 from modrec_core.synthesis import get_preset, synthesize
 from modrec_core.synthesis import pulses
 from modrec_core.synthesis.channel import RandomMultipath, oracle_equalized
+from modrec_core.synthesis.presets import FRONT_END
 
 SIG = get_preset("sig2019")
 SPS = SIG.sps
@@ -214,7 +215,7 @@ def test_an_equalizer_that_knows_the_channel_gives_back_the_flat_window():
     """oracle_equalized undoes each window's own multipath under its CFO, up to the scale the
     synthesizer's unit-power step gives each window (away from the edges, where the window's
     circular FFT and the channel's margins differ)."""
-    preset = get_preset("sig2019_multipath").without("awgn", "phase_noise", "iq_imbalance", "dc_offset", "adc")
+    preset = get_preset("sig2019_multipath").without("awgn", *FRONT_END)
     echoed = _batch(preset, "QPSK", 100, 30.0)
     flat = _batch(preset.without("multipath"), "QPSK", 100, 30.0)
     y, middle = flat.x[:, 128:384], slice(128, 384)

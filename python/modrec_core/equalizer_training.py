@@ -11,9 +11,9 @@ import torch
 
 from .models.blind_equalizer import BlindEqualizer
 from .synthesis import get_preset, streams, synthesize
+from .synthesis.presets import FRONT_END
 from .synthesis.synthesizer import to_iq
 
-FRONT_END = ("phase_noise", "iq_imbalance", "dc_offset", "adc")  # the field presets' receiver stages
 PRESETS = ("sig2019_multipath", "sig2019_field")  # half echo-heavy, half the field mix (half flat)
 MIN_SNR_DB = 0.0  # below it the classifiers guess anyway, and noise would drown the loss
 MAX_LAG, EDGE = 10, 24  # the loss's search over delays, and the samples left out at each end

@@ -10,9 +10,10 @@ WANG_SE_JNNET = ("X. Wang, J. Wang, X. Lu, \"Modulation Recognition Method for W
                  "Neural Networks\", IEEE Access")
 CHEN_SIGNET = ("Z. Chen et al., \"SigNet: A Novel Deep Learning Framework for Radio Signal Classification\", "
                "IEEE TCCN (also its baselines: LSTM2, 2D CNN, 1D-ResNet, MCLDNN)")
-GR_MODREC_HYBRID = ("gr-modrec's own design (docs/models.md) on classical features: W. A. Gardner, \"Exploitation of "
-                    "Spectral Redundancy in Cyclostationary Signals\", IEEE SP Magazine, doi:10.1109/79.81007; "
-                    "A. Swami, B. M. Sadler, \"Hierarchical Digital Modulation Classification Using Cumulants\", "
-                    "IEEE Trans. Communications, doi:10.1109/26.837045")
+_CLASSICAL_FEATURES = ("on classical features: W. A. Gardner, \"Exploitation of Spectral Redundancy in Cyclostationary "
+                       "Signals\", IEEE SP Magazine, doi:10.1109/79.81007; A. Swami, B. M. Sadler, \"Hierarchical "
+                       "Digital Modulation Classification Using Cumulants\", IEEE Trans. Communications, "
+                       "doi:10.1109/26.837045")
+GR_MODREC_HYBRID = "gr-modrec's own design (docs/models.md) " + _CLASSICAL_FEATURES
 GR_MODREC_EQUALIZED = ("gr-modrec's own design (docs/field.md): a learned blind equalizer ahead of the cyclic hybrid; "
-                       + GR_MODREC_HYBRID.split("(docs/models.md) ", 1)[1])
+                       + _CLASSICAL_FEATURES)

@@ -90,6 +90,7 @@ SIG2019_FIELD = replace(
             RandomMultipath(max_delay=float(SIG2019.sps), taps=3, share=0.5)) + SIG2019.stages
            + (PhaseNoise(0.01), IQImbalance(1.0, 5.0), DCOffset(0.15), Quantizer((8, 12, 0), (-25.0, -8.0))),
 )
+FRONT_END = tuple(s.name for s in SIG2019_FIELD.stages if s.after_noise)  # the receiver's stages, by name
 
 # sig2019_field with every window through multipath, half of them without a line of sight (all
 # paths Rayleigh), as gr-channels' selective_fading_model draws them: the echo-heavy stage of
