@@ -69,7 +69,8 @@ class EqualizerTraining:
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr, weight_decay=1e-4)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, lr, total_steps=steps, pct_start=0.1)
         self.step = 0
-        self.check = twin_batch(seed + 17, 0, 512)  # a fixed held-out batch for the learning curve
+        self.check = [torch.from_numpy(a) for a in twin_batch(seed + 17, 0, 512)]  # held out, for the learning curve
+        self.identity_loss = equalization_loss(*self.check).item()  # the same batch with no equalizer
         if os.path.exists(self.path):
             self._resume()
 
@@ -90,13 +91,13 @@ class EqualizerTraining:
         os.replace(tmp, self.path)
 
     def held_out_loss(self):
-        """(loss of the identity, loss of the equalizer) on the held-out batch."""
-        x, twin = (torch.from_numpy(a) for a in self.check)
+        """The equalizer's loss on the held-out batch."""
+        x, twin = self.check
         self.model.eval()
         with torch.no_grad():
             learned = equalization_loss(self.model(x), twin).item()
         self.model.train()
-        return equalization_loss(x, twin).item(), learned
+        return learned
 
     def run(self, every=50):
         """Train to the last step, logging and checkpointing every `every` steps; returns the model."""
@@ -114,9 +115,8 @@ class EqualizerTraining:
                 self.scheduler.step()
                 self.step += 1
                 if self.step % every == 0 or self.step == self.steps:
-                    ident, learned = self.held_out_loss()
-                    self.log(f"step {self.step}/{self.steps}: train loss {loss.item():.4f}, held-out {learned:.4f} "
-                             f"(no equalizer {ident:.4f}), {time.time() - start:.0f} s")
+                    self.log(f"step {self.step}/{self.steps}: train loss {loss.item():.4f}, held-out "
+                             f"{self.held_out_loss():.4f} (no equalizer {self.identity_loss:.4f}), {time.time() - start:.0f} s")
                     self.save()
         self.model.eval()
         return self.model
