@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Scanner measurements: detection and false alarms, centre, bandwidth and symbol-rate errors,
 classification accuracy of the signals found, and the real-time factor (capture seconds per
-wall-clock second), for 1, 2, 4 and 6 signals per scene (8 of 4-32 samples per symbol do not
-fit side by side in one band). Scenes come from make_scene with our synthesizer's signals or,
+wall-clock second), for 1, 2, 4 and 6 signals per scene (make_scene fits at most 8 of 4-32 samples per
+symbol side by side in one band). Scenes come from make_scene with our synthesizer's signals or,
 with --maker gnuradio, with signals GNU Radio's own gr-digital/gr-analog modulators make.
 --overload F then runs the GNU Radio block in realtime mode, fed F times faster than it scanned
 in blocking mode, and reports its memory over time and its drops.

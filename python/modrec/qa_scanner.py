@@ -129,9 +129,9 @@ class qa_scene_source(gr_unittest.TestCase):
                 self.assertAlmostEqual(s["symbol_rate"], RATE / t.samples_per_symbol)
 
     def test_bad_arguments_are_refused_with_their_name(self):
-        with self.assertRaisesRegex(ValueError, "scene_samples must be"):
+        with self.assertRaisesRegex(ValueError, "a scene needs a whole number of at least 16384 samples"):
             modrec.scene_source(scene_samples=1000)
-        with self.assertRaisesRegex(ValueError, "signals must be a whole number from 0 to 16"):
+        with self.assertRaisesRegex(ValueError, "signals must be a whole number from 0 to 8"):
             modrec.scene_source(signals=40)
         with self.assertRaisesRegex(ValueError, "sample_rate must be"):
             modrec.scene_source(sample_rate=0)

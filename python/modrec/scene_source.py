@@ -11,7 +11,7 @@ from .work_errors import ends_flowgraph_on_error
 
 
 class scene_source(gr.sync_block):
-    """signals: per scene (0-16); scene_samples: each scene's length, after which a new scene
+    """signals: per scene (0-8); scene_samples: each scene's length, after which a new scene
     (new classes, centres, rates, SNRs) follows; sample_rate and center_freq (Hz) place the truth.
     Each scene's first sample carries a `scene` tag (a list of dicts: label, freq_hz,
     bandwidth_hz, symbol_rate, snr_db) and the stream's first an `rx_freq` tag. Scene k is
@@ -23,9 +23,7 @@ class scene_source(gr.sync_block):
             raise ValueError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}")
         self.preset, self.signals, self.scene_samples = preset, signals, scene_samples
         self.sample_rate, self.center_freq, self.seed = float(sample_rate), float(center_freq), int(seed)
-        if not (isinstance(scene_samples, int) and scene_samples >= 1 << 14):
-            raise ValueError(f"scene_samples must be a whole number >= {1 << 14}, got {scene_samples!r}")
-        scene.make_scene(signals, 1 << 14, self.seed, preset)  # a bad preset or count fails here, not in work()
+        scene.check_request(signals, scene_samples, preset)  # fails here, not in work()
         self.error = None
         self._src_id = pmt.intern(self.alias())
         self._reset()
