@@ -49,6 +49,25 @@ def test_filtered_fsk_envelope_harmonics_give_way_to_the_tone_changes(sps):
     assert e.method == "frequency" and abs(e.symbol_rate / decimation * sps - 1) < 0.03
 
 
+def test_channelized_oqpsk_leaves_its_rate_and_half_of_it_open():
+    """Through a scanner's channel filter OQPSK's tone-change line (every half symbol) beats its x^2
+    pair: the estimate says 2x the rate and names the true one as the alternative (the scanner
+    lets the classifier choose, tests/test_scanning.py)."""
+    from modrec_core import channelizer, scene
+
+    sig2019 = get_preset("sig2019")
+    clean = scene._clean_signal(sig2019, sig2019.class_index("OQPSK"), 16, 2 * N, seed=0)
+    _, bandwidth = estimation.occupied_band(clean)
+    rng = np.random.default_rng(0)
+    noise = (rng.standard_normal(2 * N) + 1j * rng.standard_normal(2 * N)) / np.sqrt(2)
+    channel, decimation = channelizer.to_baseband((np.sqrt(10 ** 1.5 * bandwidth) * clean + noise).astype(np.complex64),
+                                                  0.0, bandwidth)
+    e = estimation.estimate(channel)
+    assert e.method == "frequency" and abs(e.symbol_rate / decimation * 16 - 2) < 0.02
+    assert abs(e.alternative / decimation * 16 - 1) < 0.01
+    assert estimation.estimate(_ours("QPSK", 16)).alternative is None
+
+
 def test_gnuradio_made_signals_at_the_edges_of_the_range():
     reference = pytest.importorskip("gnuradio.modrec.reference", reason="needs the installed GNU Radio module")
     rng = np.random.default_rng(4)

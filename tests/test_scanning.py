@@ -8,11 +8,13 @@ import sys
 import numpy as np
 import pytest
 
-from modrec_core import channelizer, detection, recordings, scanning, scene
+from modrec_core import channelizer, detection, estimation, recordings, scanning, scene
 from modrec_core.bundle import load_bundle
+from modrec_core.synthesis import get_preset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIVE_BUNDLE = os.path.join(ROOT, "models", "lstm_ap_sig2019_field.onnx")
+SCAN_BUNDLE = os.path.join(ROOT, "models", "cyclic_hybrid_sig2019_field.onnx")  # the scanner's default
 
 
 def _noise(n, seed):
@@ -110,6 +112,25 @@ def test_the_scanner_measures_and_names_the_signals_of_a_scene():
         assert abs(f.symbol_rate * t.samples_per_symbol - 1) < 0.01
         assert f.label == t.label and f.windows > 0
         assert (f.sample_start, f.sample_count) == (0, len(x))
+
+
+def _alone(label, sps, seed, n=1 << 18):
+    """One signal of our synthesizer's at 15 dB in its band, centred at 0.1 cycles/sample."""
+    sig2019 = get_preset("sig2019")
+    clean = scene._clean_signal(sig2019, sig2019.class_index(label), sps, n, seed)
+    _, bandwidth = estimation.occupied_band(clean)
+    rng = np.random.default_rng(seed)
+    noise = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
+    return (np.sqrt(10 ** 1.5 * bandwidth) * clean * np.exp(0.2j * np.pi * np.arange(n)) + noise).astype(np.complex64)
+
+
+@pytest.mark.parametrize("label, sps", [("OQPSK", 16), ("OQPSK", 27), ("2FSK", 16), ("4FSK", 8)])
+def test_the_classifier_settles_the_rate_the_lines_leave_open(label, sps):
+    """OQPSK's tone-change line is at twice its rate (the scanner used to read it there), an
+    FSK's x^2 pair at half its rate; the bundle takes the half rate only where it reads OQPSK."""
+    found = scanning.scan(_alone(label, sps, 0), load_bundle(SCAN_BUNDLE))
+    assert len(found) == 1
+    assert abs(found[0].symbol_rate * sps - 1) < 0.01 and found[0].label == label
 
 
 def test_captures_round_trip_and_bad_ones_are_named(tmp_path, monkeypatch):

@@ -20,6 +20,7 @@ LINE_THRESHOLD_DB = 17.0  # a line's height over its local median; noise alone s
 NFFT = 1 << 16
 SMOOTHING = (3, 7, 15, 31)  # moving averages of the instantaneous frequency: short for fast FSK, long for slow
 LOCAL_BINS = 513  # the running median a line is measured against: 1/128 of the sample rate
+HARMONIC_TOLERANCE = 0.015  # relative: how close two lines' rates must be to a whole ratio
 MEDIAN_STRIDE = 16  # the running median is taken every 16 bins and interpolated between (it is smooth)
 
 
@@ -32,6 +33,7 @@ class Estimate:
     symbol_rate: object  # cycles/sample (1 / samples per symbol), or None
     confidence: float  # the winning line's height over its local median, dB
     method: str  # "envelope" (|x|^2 line), "frequency" (FSK tone changes), "conjugate" (x^2 lines) or "none"
+    alternative: object = None  # another rate the lines allow equally well (cycles/sample), or None
 
     @property
     def samples_per_symbol(self):
@@ -148,9 +150,19 @@ def estimate(x, min_sps=4.0, max_sps=32.0):
                                                                         candidates["frequency"][0]):
         method = "frequency"  # a filtered FSK's envelope has lines at multiples of its tone changes
     rate, height = candidates[method]
-    return Estimate(centre, bandwidth, float(rate), height, method)
+    return Estimate(centre, bandwidth, float(rate), height, method, _half_rate_alternative(method, candidates, passing))
 
 
-def _is_harmonic(rate, base, tolerance=0.015):
+def _half_rate_alternative(method, candidates, passing):
+    """The conjugate line's rate where the frequency method won at twice it, or None: OQPSK's phase
+    changes every half symbol, so its tone-change line is at 2x its rate, while an FSK (MSK
+    among them) puts its x^2 pair at half its rate; the lines alone cannot tell the two apart."""
+    if method != "frequency" or "conjugate" not in passing:
+        return None
+    half = candidates["conjugate"][0]
+    return float(half) if abs(2 * half / candidates["frequency"][0] - 1) <= HARMONIC_TOLERANCE else None
+
+
+def _is_harmonic(rate, base, tolerance=HARMONIC_TOLERANCE):
     """Whether `rate` is 2, 3 or 4 times `base`, within a relative tolerance."""
     return base > 0 and any(abs(rate / (k * base) - 1) <= tolerance for k in (2, 3, 4))

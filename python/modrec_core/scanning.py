@@ -13,6 +13,7 @@ from .synthesis.synthesizer import to_iq
 
 FRAME = 1 << 17  # samples per detection frame
 WINDOWS_PER_FRAME = 4  # windows classified per signal and frame (16 a frame for 4 signals, one batch: real time on 2 cores)
+HALF_RATE_CLASS = "OQPSK"  # the class whose tone-change line is at twice its symbol rate
 RESAMPLE_MARGIN = 64  # channel samples resampled beyond the windows' share (the filter's edge)
 
 
@@ -91,10 +92,23 @@ class Scanner:
         if track.id not in self.rates:
             est = channelizer.estimate_rate(channel) if len(channel) >= MIN_SAMPLES else None
             ok = est is not None and est.symbol_rate is not None
-            self.rates[track.id] = (est.symbol_rate / decimation if ok else None, est.confidence if est else 0.0)
+            rate = self._likelier_rate(channel, est) if ok else None
+            self.rates[track.id] = (rate / decimation if ok else None, est.confidence if est else 0.0)
         rate, confidence = self.rates[track.id]
         w = None if rate is None else self._cut(channel, 1.0 / (rate * decimation))
         return rate, confidence, w
+
+    def _likelier_rate(self, channel, est):
+        """The estimate's rate, or its alternative, half of it, where the bundle reads the windows
+        at that rate as OQPSK: the lines leave OQPSK at 2x its rate and an FSK at 1/2 equally
+        likely, and an FSK at half its rate looks like an FSK of twice its order, not like OQPSK."""
+        if est.alternative is None or HALF_RATE_CLASS not in self.bundle.labels:
+            return est.symbol_rate
+        w = self._cut(channel, 1.0 / est.alternative)
+        if w is None:
+            return est.symbol_rate
+        decisions = self.bundle.score(to_iq(w)).decisions(self.bundle.labels).tolist()
+        return est.alternative if Counter(decisions).most_common(1)[0][0] == HALF_RATE_CLASS else est.symbol_rate
 
     def _cut(self, channel, sps):
         """Up to windows_per_frame windows (n, length) of the channel at `sps` brought to the
