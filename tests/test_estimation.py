@@ -33,13 +33,14 @@ def test_fsk_symbol_rate_within_three_percent(name, sps):
     assert e.symbol_rate is not None and abs(e.symbol_rate * sps - 1) < 0.03
 
 
-@pytest.mark.parametrize("sps", [12, 24])
-def test_filtered_fsk_envelope_harmonics_give_way_to_the_tone_changes(sps):
-    """A scanner's channel filter gives 4FSK an envelope line at 3x its rate; the tone-change line wins."""
+@pytest.mark.parametrize("name, sps", [("4FSK", 12), ("4FSK", 24), ("8FSK", 27), ("8FSK", 32)])
+def test_filtered_fsk_envelope_harmonics_give_way_to_the_tone_changes(name, sps):
+    """A scanner's channel filter gives 4FSK an envelope line at 3x its rate and 8FSK one at 6x;
+    the tone-change line wins."""
     from modrec_core import channelizer, scene
 
     sig2019 = get_preset("sig2019")
-    clean = scene._clean_signal(sig2019, sig2019.class_index("4FSK"), sps, 2 * N, seed=100)
+    clean = scene._clean_signal(sig2019, sig2019.class_index(name), sps, 2 * N, seed=100)
     _, bandwidth = estimation.occupied_band(clean)
     rng = np.random.default_rng(sps)
     noise = (rng.standard_normal(2 * N) + 1j * rng.standard_normal(2 * N)) / np.sqrt(2)

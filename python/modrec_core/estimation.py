@@ -164,5 +164,6 @@ def _half_rate_alternative(method, candidates, passing):
 
 
 def _is_harmonic(rate, base, tolerance=HARMONIC_TOLERANCE):
-    """Whether `rate` is 2, 3 or 4 times `base`, within a relative tolerance."""
-    return base > 0 and any(abs(rate / (k * base) - 1) <= tolerance for k in (2, 3, 4))
+    """Whether `rate` is 2 to 8 times `base`, within a relative tolerance (a filtered 8FSK's
+    envelope has lines up to 6x its tone changes)."""
+    return base > 0 and any(abs(rate / (k * base) - 1) <= tolerance for k in range(2, 9))
