@@ -33,19 +33,24 @@ def test_fsk_symbol_rate_within_three_percent(name, sps):
     assert e.symbol_rate is not None and abs(e.symbol_rate * sps - 1) < 0.03
 
 
+def _channelized(name, sps, seed, noise_seed):
+    """(channel, decimation): one scene signal at 15 dB in its band through the scanner's channel filter."""
+    from modrec_core import channelizer, scene
+
+    sig2019 = get_preset("sig2019")
+    clean = scene._clean_signal(sig2019, sig2019.class_index(name), sps, 2 * N, seed=seed)
+    _, bandwidth = estimation.occupied_band(clean)
+    rng = np.random.default_rng(noise_seed)
+    noise = (rng.standard_normal(2 * N) + 1j * rng.standard_normal(2 * N)) / np.sqrt(2)
+    x = (np.sqrt(10 ** 1.5 * bandwidth) * clean + noise).astype(np.complex64)
+    return channelizer.to_baseband(x, 0.0, bandwidth)
+
+
 @pytest.mark.parametrize("name, sps", [("4FSK", 12), ("4FSK", 24), ("8FSK", 27), ("8FSK", 32)])
 def test_filtered_fsk_envelope_harmonics_give_way_to_the_tone_changes(name, sps):
     """A scanner's channel filter gives 4FSK an envelope line at 3x its rate and 8FSK one at 6x;
     the tone-change line wins."""
-    from modrec_core import channelizer, scene
-
-    sig2019 = get_preset("sig2019")
-    clean = scene._clean_signal(sig2019, sig2019.class_index(name), sps, 2 * N, seed=100)
-    _, bandwidth = estimation.occupied_band(clean)
-    rng = np.random.default_rng(sps)
-    noise = (rng.standard_normal(2 * N) + 1j * rng.standard_normal(2 * N)) / np.sqrt(2)
-    x = (np.sqrt(10 ** 1.5 * bandwidth) * clean + noise).astype(np.complex64)  # 15 dB in its band
-    channel, decimation = channelizer.to_baseband(x, 0.0, bandwidth)
+    channel, decimation = _channelized(name, sps, seed=100, noise_seed=sps)
     e = estimation.estimate(channel)
     assert e.method == "frequency" and abs(e.symbol_rate / decimation * sps - 1) < 0.03
 
@@ -54,15 +59,7 @@ def test_channelized_oqpsk_leaves_its_rate_and_half_of_it_open():
     """Through a scanner's channel filter OQPSK's tone-change line (every half symbol) beats its x^2
     pair: the estimate says 2x the rate and names the true one as the alternative (the scanner
     lets the classifier choose, tests/test_scanning.py)."""
-    from modrec_core import channelizer, scene
-
-    sig2019 = get_preset("sig2019")
-    clean = scene._clean_signal(sig2019, sig2019.class_index("OQPSK"), 16, 2 * N, seed=0)
-    _, bandwidth = estimation.occupied_band(clean)
-    rng = np.random.default_rng(0)
-    noise = (rng.standard_normal(2 * N) + 1j * rng.standard_normal(2 * N)) / np.sqrt(2)
-    channel, decimation = channelizer.to_baseband((np.sqrt(10 ** 1.5 * bandwidth) * clean + noise).astype(np.complex64),
-                                                  0.0, bandwidth)
+    channel, decimation = _channelized("OQPSK", 16, seed=0, noise_seed=0)
     e = estimation.estimate(channel)
     assert e.method == "frequency" and abs(e.symbol_rate / decimation * 16 - 2) < 0.02
     assert abs(e.alternative / decimation * 16 - 1) < 0.01

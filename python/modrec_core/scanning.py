@@ -92,8 +92,8 @@ class Scanner:
         if track.id not in self.rates:
             est = channelizer.estimate_rate(channel) if len(channel) >= MIN_SAMPLES else None
             ok = est is not None and est.symbol_rate is not None
-            rate = self._likelier_rate(channel, est) if ok else None
-            self.rates[track.id] = (rate / decimation if ok else None, est.confidence if est else 0.0)
+            rate = self._likelier_rate(channel, est) / decimation if ok else None
+            self.rates[track.id] = (rate, est.confidence if est else 0.0)
         rate, confidence = self.rates[track.id]
         w = None if rate is None else self._cut(channel, 1.0 / (rate * decimation))
         return rate, confidence, w
