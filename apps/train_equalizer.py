@@ -17,8 +17,7 @@ import os
 import torch
 
 from modrec_core import cli
-from modrec_core.equalizer_training import EqualizerTraining, compose
-from modrec_core.training import read_checkpoint
+from modrec_core.equalizer_training import EqualizerTraining, checkpoint_part, compose
 
 
 def main(argv=None):
@@ -29,14 +28,18 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the one-cycle schedule")
     ap.add_argument("--seed", type=int, default=31)
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
-    ap.add_argument("--classifier", help="a cyclic_hybrid checkpoint.pt or best.pt to put the equalizer ahead of")
+    ap.add_argument("--classifier", help="a checkpoint.pt or best.pt whose cyclic hybrid to put the equalizer ahead "
+                    "of: a cyclic_hybrid one, or the classifier of an equalized_cyclic_hybrid one")
+    ap.add_argument("--init-from", metavar="CHECKPOINT", help="start from the equalizer of an equalized_cyclic_hybrid "
+                    "checkpoint.pt or best.pt; a shorter filter is widened by zero taps at each end")
     args = ap.parse_args(argv)
-    classifier = read_checkpoint(args.classifier, "cyclic_hybrid", "--classifier") if args.classifier else None
+    classifier = checkpoint_part(args.classifier, "--classifier", "classifier") if args.classifier else None
+    init = checkpoint_part(args.init_from, "--init-from", "equalizer") if args.init_from else None
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                         handlers=[logging.FileHandler(os.path.join(args.out, "train.log")), logging.StreamHandler()])
-    run = EqualizerTraining(args.out, args.steps, args.seed, args.batch_size, args.lr, log=logging.info)
+    run = EqualizerTraining(args.out, args.steps, args.seed, args.batch_size, args.lr, log=logging.info, init=init)
     equalizer = run.run()
     if args.classifier:
         compose(equalizer, classifier, os.path.join(args.out, "best.pt"))

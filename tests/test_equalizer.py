@@ -7,12 +7,11 @@ import torch
 from modrec_core import equalizer_training as et
 from modrec_core.bundle import export, load_bundle
 from modrec_core.models import build
-from modrec_core.models.blind_equalizer import BlindEqualizer, fir
+from modrec_core.models.blind_equalizer import BlindEqualizer, fir, widened
 from modrec_core.synthesis import get_preset, synthesize
 from modrec_core.synthesis.channel import oracle_equalized
 from modrec_core.synthesis.presets import FRONT_END
 from modrec_core.synthesis.synthesizer import to_iq
-from modrec_core.training import read_checkpoint
 
 
 def _complex(iq):
@@ -74,7 +73,7 @@ def test_compose_puts_the_equalizer_ahead_of_a_trained_hybrid(tmp_path):
     hybrid = build("cyclic_hybrid", 12, 128).eval()
     torch.save({"model_name": "cyclic_hybrid", "best_model": hybrid.state_dict()}, tmp_path / "h.pt")
     equalizer = BlindEqualizer().eval()
-    et.compose(equalizer, read_checkpoint(str(tmp_path / "h.pt"), "cyclic_hybrid", "--classifier"),
+    et.compose(equalizer, et.checkpoint_part(str(tmp_path / "h.pt"), "--classifier", "classifier"),
                str(tmp_path / "best.pt"))
     ck = torch.load(tmp_path / "best.pt", weights_only=False)
     model = build("equalized_cyclic_hybrid", 12, 128).eval()
@@ -83,9 +82,30 @@ def test_compose_puts_the_equalizer_ahead_of_a_trained_hybrid(tmp_path):
     unit = x / torch.sqrt((x ** 2).sum(1, keepdim=True).mean(2, keepdim=True))
     assert ck["model_name"] == "equalized_cyclic_hybrid"
     assert torch.allclose(model(x), hybrid(unit), atol=1e-4)  # a fresh equalizer is the identity
+    assert all(torch.equal(v, et.checkpoint_part(str(tmp_path / "best.pt"), "--classifier", "classifier")[k])
+               for k, v in hybrid.state_dict().items())  # the classifier half of an equalized checkpoint
     torch.save({"model_name": "lstm_ap", "best_model": {}}, tmp_path / "l.pt")
-    with pytest.raises(ValueError, match="checkpoint is for lstm_ap, not cyclic_hybrid"):
-        read_checkpoint(str(tmp_path / "l.pt"), "cyclic_hybrid", "--classifier")
+    with pytest.raises(ValueError, match="checkpoint is for lstm_ap, not equalized_cyclic_hybrid or cyclic_hybrid"):
+        et.checkpoint_part(str(tmp_path / "l.pt"), "--classifier", "classifier")
+    with pytest.raises(ValueError, match="checkpoint is for cyclic_hybrid, not equalized_cyclic_hybrid"):
+        et.checkpoint_part(str(tmp_path / "h.pt"), "--init-from", "equalizer")
+
+
+def test_a_widened_equalizer_keeps_its_filters():
+    """A trained 33-tap equalizer widened to 65 taps gives the same windows; it cannot shrink."""
+    torch.manual_seed(4)
+    short = BlindEqualizer(taps=33)
+    with torch.no_grad():
+        short.head[2].weight.normal_(0, 0.05)
+        short.head[2].bias.normal_(0, 0.05)
+    short.eval()
+    wide = BlindEqualizer(taps=65).eval()
+    wide.load_state_dict(widened(short.state_dict(), 65))
+    x = torch.randn(3, 2, 256)
+    assert torch.allclose(wide(x), short(x), atol=1e-5)
+    assert not torch.allclose(wide(x), BlindEqualizer(taps=65).eval()(x), atol=1e-2)  # not the identity
+    with pytest.raises(ValueError, match="cannot widen a 65-tap equalizer to 33 taps"):
+        widened(wide.state_dict(), 33)
 
 
 def test_an_equalized_bundle_matches_eager_with_a_working_filter(tmp_path):

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
@@ -148,6 +149,13 @@ def test_train_equalizer_writes_a_checkpoint_the_trainer_starts_from(tmp_path):
     assert "initialized from" in (tmp_path / "both" / "train.log").read_text()
     bad = _app("train_equalizer.py", "--out", str(tmp_path / "x"), "--classifier", str(tmp_path / "none.pt"))
     assert bad.returncode == 1 and "no such checkpoint" in bad.stderr and "Traceback" not in bad.stderr
-    wrong = _app("train_equalizer.py", "--out", str(tmp_path / "w"), "--classifier", str(eq / "best.pt"))
-    assert wrong.returncode == 1 and "is for equalized_cyclic_hybrid, not cyclic_hybrid" in wrong.stderr
+    wrong = _app("train_equalizer.py", "--out", str(tmp_path / "w"), "--init-from", str(hybrid / "checkpoint.pt"))
+    assert wrong.returncode == 1 and "is for cyclic_hybrid, not equalized_cyclic_hybrid" in wrong.stderr
     assert not (tmp_path / "w" / "equalizer.pt").exists()  # refused before any training
+    again = tmp_path / "again"  # both halves from the equalized run: its equalizer goes on, its classifier stays
+    r = _app("train_equalizer.py", "--out", str(again), "--steps", "1", "--batch-size", "8", "--threads", "1",
+             "--init-from", str(eq / "best.pt"), "--classifier", str(eq / "best.pt"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    first, second = (torch.load(d / "best.pt", weights_only=False)["best_model"] for d in (eq, again))
+    assert all(torch.equal(v, second[k]) for k, v in first.items() if k.startswith("classifier."))
+    assert not torch.equal(first["equalizer.head.2.weight"], second["equalizer.head.2.weight"])

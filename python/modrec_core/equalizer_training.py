@@ -9,10 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from .models.blind_equalizer import BlindEqualizer
+from .models.blind_equalizer import BlindEqualizer, widened
 from .synthesis import get_preset, streams, synthesize
 from .synthesis.presets import FRONT_END
 from .synthesis.synthesizer import to_iq
+from .training import read_checkpoint
 
 PRESETS = ("sig2019_multipath", "sig2019_field")  # half echo-heavy, half the field mix (half flat)
 MIN_SNR_DB = 0.0  # below it the classifiers guess anyway, and noise would drown the loss
@@ -59,13 +60,15 @@ def equalization_loss(y, twin, max_lag=MAX_LAG, edge=EDGE):
 class EqualizerTraining:
     """Steps of AdamW on a one-cycle schedule, resumable from out_dir/equalizer.pt."""
 
-    def __init__(self, out_dir, steps, seed, batch_size=256, lr=2e-3, log=print):
+    def __init__(self, out_dir, steps, seed, batch_size=256, lr=2e-3, log=print, init=None):
         if steps < 1 or batch_size < 2:
             raise ValueError(f"steps must be >= 1 and batch_size >= 2, got {steps} and {batch_size}")
         self.path, self.steps, self.seed, self.batch_size, self.log = (os.path.join(out_dir, "equalizer.pt"), steps,
                                                                       seed, batch_size, log)
         os.makedirs(out_dir, exist_ok=True)
         self.model = BlindEqualizer()
+        if init is not None:  # a trained equalizer's weights to start from (a resume overrides them)
+            self.model.load_state_dict(widened(init, self.model.taps))
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr, weight_decay=1e-4)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, lr, total_steps=steps, pct_start=0.1)
         self.step = 0
@@ -122,11 +125,22 @@ class EqualizerTraining:
         return self.model
 
 
+def checkpoint_part(path, option, part):
+    """The weights of `part` ("equalizer" or "classifier") in an equalized_cyclic_hybrid checkpoint,
+    or, for "classifier", a cyclic_hybrid checkpoint's own weights."""
+    names = ("equalized_cyclic_hybrid", "cyclic_hybrid") if part == "classifier" else "equalized_cyclic_hybrid"
+    ck = read_checkpoint(path, names, option)
+    if ck.get("model_name", "equalized_cyclic_hybrid") == "cyclic_hybrid":
+        return ck["best_model"]
+    prefix = part + "."
+    return {k[len(prefix):]: v for k, v in ck["best_model"].items() if k.startswith(prefix)}
+
+
 def compose(equalizer, classifier, path):
-    """Write a best.pt of `equalized_cyclic_hybrid`: this equalizer ahead of the cyclic hybrid whose
-    checkpoint `classifier` holds (as `training.read_checkpoint` returns it); for --init-from."""
+    """Write a best.pt of `equalized_cyclic_hybrid`: this equalizer ahead of a cyclic hybrid with
+    the weights `classifier` (a state dict, as `checkpoint_part` returns it); for --init-from."""
     state = {f"equalizer.{k}": v for k, v in equalizer.state_dict().items()}
-    state.update({f"classifier.{k}": v for k, v in classifier["best_model"].items()})
+    state.update({f"classifier.{k}": v for k, v in classifier.items()})
     tmp = path + ".tmp"
     torch.save({"model_name": "equalized_cyclic_hybrid", "best_model": state, "state": {"best_epoch": 0}}, tmp)
     os.replace(tmp, path)

@@ -206,15 +206,17 @@ class State:
 
 
 def read_checkpoint(path, model_name, option, device="cpu"):
-    """A checkpoint.pt or best.pt written by train_and_export holding `model_name`'s best weights
-    (a best.pt names no model and is taken as one), or a one-line error naming `option`."""
+    """A checkpoint.pt or best.pt written by train_and_export holding the best weights of
+    `model_name` (or of one of a tuple of names; a best.pt names no model and is taken as the
+    first), or a one-line error naming `option`."""
     if not os.path.exists(path):
         raise ValueError(f"{option} {path}: no such checkpoint")
     ck = torch.load(path, map_location=device, weights_only=False)
     if not isinstance(ck, dict) or "best_model" not in ck:
         raise ValueError(f"{option} {path}: not a checkpoint.pt or best.pt written by train_and_export")
-    if ck.get("model_name", model_name) != model_name:
-        raise ValueError(f"{option} {path}: checkpoint is for {ck['model_name']}, not {model_name}")
+    names = (model_name,) if isinstance(model_name, str) else tuple(model_name)
+    if ck.get("model_name", names[0]) not in names:
+        raise ValueError(f"{option} {path}: checkpoint is for {ck['model_name']}, not {' or '.join(names)}")
     return ck
 
 

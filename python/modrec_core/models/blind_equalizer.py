@@ -43,6 +43,21 @@ def fir(iq, taps):
     return torch.stack([out_i, out_q], 1)
 
 
+def widened(state, taps):
+    """An equalizer's state dict with its filter widened to `taps` by zero taps at each end: the
+    same filters, so a trained shorter equalizer starts a longer one where it left off."""
+    weight, bias = state["head.2.weight"], state["head.2.bias"]
+    old = bias.numel() // 2
+    if taps < old or (taps - old) % 2:
+        raise ValueError(f"cannot widen a {old}-tap equalizer to {taps} taps")
+    pad = (taps - old) // 2
+    identity = torch.zeros(2, taps)
+    identity[0, taps // 2] = 1.0
+    return {**state, "identity": identity,
+            "head.2.weight": nn.functional.pad(weight.view(2, old, -1), (0, 0, pad, pad)).reshape(2 * taps, -1),
+            "head.2.bias": nn.functional.pad(bias.view(2, old), (pad, pad)).reshape(2 * taps)}
+
+
 class BlindEqualizer(nn.Module):
     """(B, 2, L) I/Q in, the same windows equalized and scaled to unit power out."""
 
