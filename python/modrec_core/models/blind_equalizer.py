@@ -11,7 +11,7 @@ from torch import nn
 
 from .cyclic_features import rms_normalize
 
-TAPS = 33  # FIR length in samples: four symbols at 8 samples per symbol, centred
+TAPS = 65  # FIR length in samples: eight symbols at 8 samples per symbol, centred (docs/field.md: why not 33)
 
 
 def conv_block(c_in, c_out, kernel, stride):
