@@ -43,6 +43,13 @@ def fir(iq, taps):
     return torch.stack([out_i, out_q], 1)
 
 
+def identity_filter(taps):
+    """The (2, taps) complex FIR filter that passes a window unchanged: 1 at its centre tap."""
+    identity = torch.zeros(2, taps)
+    identity[0, taps // 2] = 1.0
+    return identity
+
+
 def widened(state, taps):
     """An equalizer's state dict with its filter widened to `taps` by zero taps at each end: the
     same filters, so a trained shorter equalizer starts a longer one where it left off."""
@@ -51,9 +58,7 @@ def widened(state, taps):
     if taps < old or (taps - old) % 2:
         raise ValueError(f"cannot widen a {old}-tap equalizer to {taps} taps")
     pad = (taps - old) // 2
-    identity = torch.zeros(2, taps)
-    identity[0, taps // 2] = 1.0
-    return {**state, "identity": identity,
+    return {**state, "identity": identity_filter(taps),
             "head.2.weight": nn.functional.pad(weight.view(2, old, -1), (0, 0, pad, pad)).reshape(2 * taps, -1),
             "head.2.bias": nn.functional.pad(bias.view(2, old), (pad, pad)).reshape(2 * taps)}
 
@@ -71,9 +76,7 @@ class BlindEqualizer(nn.Module):
         self.head = nn.Sequential(nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 2 * taps))
         nn.init.zeros_(self.head[2].weight)
         nn.init.zeros_(self.head[2].bias)
-        identity = torch.zeros(2, taps)
-        identity[0, taps // 2] = 1.0
-        self.register_buffer("identity", identity)
+        self.register_buffer("identity", identity_filter(taps))
 
     def filters(self, iq):
         """Each window's FIR filter (B, 2, T), and the windows at unit power."""
