@@ -38,6 +38,8 @@ def parse(argv):
     ap.add_argument("--eval-per-class-snr", type=int, default=100, help="synthesized val and test examples per class and SNR")
     ap.add_argument("--eta", type=float, help="small-sample training: this share of the training set per class and "
                                               "SNR, fixed for the whole run (SigNet Fig. 6)")
+    ap.add_argument("--min-snr", type=float, metavar="DB", help="synthesize only at the preset's SNR levels >= DB "
+                                                                 "(training, validation and test)")
     ap.add_argument("--recipe", default="paper", choices=["paper", "onecycle"])
     for f in dataclasses.fields(training.Recipe):
         ap.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), help=f"recipe override ({f.name})")
@@ -89,6 +91,7 @@ def run_config(args):
         model=args.model, source=source, location=getattr(args, source),
         recipe=dataclasses.asdict(dataclasses.replace(base, **overrides)), seed=args.seed, length=args.length,
         train_per_class_snr=args.train_per_class_snr, eval_per_class_snr=args.eval_per_class_snr, eta=args.eta,
+        min_snr_db=args.min_snr,
         normalization=args.normalization, crop=args.crop, model_options=model_options(args.model_option),
         init_from=args.init_from, teachers=args.teacher, bundle=args.bundle, report_dir=args.report_dir, torchscript=args.torchscript,
         bf16=args.bf16)

@@ -174,8 +174,9 @@ def test_bundle_goes_to_the_run_folder_unless_told_otherwise(tmp_path):
     (["--distill-weight", "0.5"], "distillation needs both --teacher bundles and --distill-weight > 0"),
     (["--teacher", str(ROOT / "models/pet_cgdnn_rml2016a.onnx"), "--distill-weight", "0.5"], "are not the run's"),
     (["--distill-weight", "2"], "distill_weight must be in [0, 1], got 2.0"),
+    (["--min-snr", "40"], "preset sig2019 has no SNR level >= 40 dB (its levels: -20 to 30 dB)"),
 ], ids=["epochs", "lr", "model-option", "no-training-examples", "no-eval-examples", "threads", "resume-nothing",
-        "distill-without-teacher", "teacher-of-other-classes", "distill-weight"])
+        "distill-without-teacher", "teacher-of-other-classes", "distill-weight", "min-snr-above-every-level"])
 def test_bad_training_arguments_end_in_one_line_not_a_traceback(tmp_path, args, message):
     run = _train_cli("--model", "gru2", *TINY, "--out", str(tmp_path / "r"), *args)
     assert run.returncode == 1 and "Traceback" not in run.stderr
@@ -255,6 +256,17 @@ def test_crop_training_for_any_length_models(tmp_path):
     assert 32 in seen and 64 in seen  # trained on crops, validated on whole windows
     with pytest.raises(ValueError, match="any window length"):
         training.Trainer(build("pet_cgdnn", 3, 64), data, recipe, str(tmp_path / "x"), "maxmin", crop=32)
+
+
+def test_min_snr_synthesizes_only_the_levels_at_or_above_it():
+    data = training.synthetic_data("sig2019", 3, 2, 1, length=64, min_snr_db=10)
+    assert sorted(set(data.val.snr_db.tolist())) == [float(s) for s in range(10, 31, 2)]
+    assert data.per_epoch == 2 * 12 * 11 and data.meta["min_snr_db"] == 10.0
+    iq, _ = data.batch(0, 0, data.per_epoch)
+    power = (iq ** 2).sum(1).mean(1)  # a unit-power window plus noise: at most 1.1 at >= 10 dB, 101 at -20 dB
+    assert power.max() < 1.3
+    full, _ = training.synthetic_data("sig2019", 3, 2, 1, length=64).batch(0, 0, 2 * 12 * 26)
+    assert (full ** 2).sum(1).mean(1).max() > 50
 
 
 def test_batchnorm_recalibration_sets_exact_statistics_of_fresh_windows():

@@ -4,6 +4,7 @@ checkpoint and the bundle it ends in. `apps/train_and_export.py` starts one, and
 """
 import dataclasses
 import json
+import math
 import os
 
 import torch
@@ -31,6 +32,7 @@ class RunConfig:
     train_per_class_snr: int = 900
     eval_per_class_snr: int = 100
     eta: float = None  # small-sample share of the training set (SigNet Fig. 6)
+    min_snr_db: float = None  # synthesize only at the preset's SNR levels >= this (train, val and test)
     normalization: str = None  # None: the model's declared one
     crop: int = None
     model_options: dict = dataclasses.field(default_factory=dict)
@@ -58,6 +60,10 @@ class RunConfig:
         _check(self.source != "sigmf" or self.length, "a SigMF source needs a length (the window to cut annotations into)")
         _check(self.eta is None or (isinstance(self.eta, (int, float)) and 0 < self.eta <= 1),
                f"eta must be in (0, 1], got {self.eta!r}")
+        _check(self.min_snr_db is None or (isinstance(self.min_snr_db, (int, float)) and math.isfinite(self.min_snr_db)),
+               f"min_snr_db must be a number of dB, got {self.min_snr_db!r}")
+        _check(self.min_snr_db is None or self.source == "preset",
+               "min_snr_db applies to synthesized examples (--preset), not to a file's")
         _check(self.normalization is None or self.normalization in NORMALIZATIONS,
                f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {self.normalization!r}")
         _check(self.crop is None or _whole(self.crop, 1), f"crop must be a whole number of samples, got {self.crop!r}")
@@ -132,7 +138,7 @@ class Run:
         c = self.config
         if c.source == "preset":
             return training.synthetic_data(c.location, c.seed, c.train_per_class_snr, c.eval_per_class_snr,
-                                           c.length, c.eta)
+                                           c.length, c.eta, c.min_snr_db)
         data = self._file_data()
         return training.small_sample(data, c.eta, c.seed) if c.eta else data
 

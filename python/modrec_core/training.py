@@ -115,6 +115,7 @@ class TrainData:
     seed: int = 0
     per_epoch: int = 0
     meta: dict = field(default_factory=dict)
+    min_snr_db: float = None  # synthesized batches only at the preset's SNR levels >= this
 
     def batches_per_epoch(self, batch_size):
         return math.ceil(self.per_epoch / batch_size)
@@ -127,7 +128,7 @@ class TrainData:
             order = streams.generator(self.seed, epoch)
             rows = np.sort(order.permutation(self.per_epoch)[start:start + count])
             return self.train.iq[rows], self.train.labels[rows]
-        preset = get_preset(self.preset).with_length(self.length)
+        preset = self._preset()
         first = epoch * self.per_epoch + start
         labels, snr = design_at(np.arange(first, first + count), len(preset.classes), preset.snr_levels)
         b = synthesize(preset, labels, snr, self.seed, first=first)
@@ -138,7 +139,7 @@ class TrainData:
         conditions at SNR >= OUTLIER_MIN_SNR_DB, from their own seed stream."""
         if self.preset is None:
             raise ValueError("outlier exposure needs synthesized training data (--preset)")
-        base = get_preset(self.preset).with_length(self.length)
+        base = self._preset()
         snrs = tuple(s for s in base.snr_levels if s >= OUTLIER_MIN_SNR_DB)
         preset = replace(base, classes=OUTLIER_CLASSES, snr_levels=snrs)
         n = max(1, batch_size // OUTLIER_SHARE)
@@ -146,14 +147,21 @@ class TrainData:
         labels, snr = design_at(np.arange(first, first + n), len(OUTLIER_CLASSES), snrs)
         return synthesize(preset, labels, snr, self.seed + OUTLIER_SEED_OFFSET, first=first).iq()
 
+    def _preset(self):
+        preset = get_preset(self.preset).with_length(self.length)
+        return preset if self.min_snr_db is None else preset.with_min_snr(self.min_snr_db)
 
-def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, length=None, eta=None):
+
+def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, length=None, eta=None,
+                   min_snr_db=None):
     """Fresh training examples every epoch from `seed`, or with `eta` (SigNet's small-sample
     setting) one fixed training set of eta x train_per_class_snr per class and SNR; fixed val and
-    test sets from other seeds."""
+    test sets from other seeds. With `min_snr_db`, all three only at the preset's SNR levels >= it."""
     preset = get_preset(preset_name)
     if length:
         preset = preset.with_length(length)
+    if min_snr_db is not None:
+        preset = preset.with_min_snr(min_snr_db)
     n_pairs = len(preset.classes) * len(preset.snr_levels)
 
     def fixed(offset, per_pair):
@@ -165,9 +173,11 @@ def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, l
     if eta is not None:
         per_pair = max(1, round(eta * train_per_class_snr))
         train, per_epoch = fixed(3_000_007, per_pair), per_pair * n_pairs
+    meta = {"preset": preset.name, "seed": seed, "samples_per_symbol": preset.sps}
+    if min_snr_db is not None:
+        meta["min_snr_db"] = float(min_snr_db)
     return TrainData(preset.labels, preset.length, fixed(1_000_003, eval_per_class_snr),
-                     fixed(2_000_003, eval_per_class_snr), train, preset.name, seed, per_epoch,
-                     {"preset": preset.name, "seed": seed, "samples_per_symbol": preset.sps})
+                     fixed(2_000_003, eval_per_class_snr), train, preset.name, seed, per_epoch, meta, min_snr_db)
 
 
 def small_sample(data, eta, seed):

@@ -53,6 +53,14 @@ class Preset:
             raise ValueError(f"length {length} must be a positive multiple of {self.sps} samples per symbol")
         return replace(self, length=int(length))
 
+    def with_min_snr(self, low):
+        """The same preset at its SNR levels >= low dB only."""
+        levels = tuple(s for s in self.snr_levels if s >= low)
+        if not levels:
+            raise ValueError(f"preset {self.name} has no SNR level >= {low:g} dB "
+                             f"(its levels: {self.snr_levels[0]:g} to {self.snr_levels[-1]:g} dB)")
+        return replace(self, snr_levels=levels)
+
     def with_rolloff(self, low, high=None):
         """The same preset with roll-off uniform in [low, high] (fixed when high is None)."""
         high = low if high is None else high
