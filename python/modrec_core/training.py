@@ -148,8 +148,15 @@ class TrainData:
         return synthesize(preset, labels, snr, self.seed + OUTLIER_SEED_OFFSET, first=first).iq()
 
     def _preset(self):
-        preset = get_preset(self.preset).with_length(self.length)
-        return preset if self.min_snr_db is None else preset.with_min_snr(self.min_snr_db)
+        return run_preset(self.preset, self.length, self.min_snr_db)
+
+
+def run_preset(name, length=None, min_snr_db=None):
+    """The preset a run synthesizes from: at its window length and SNR floor, where given."""
+    preset = get_preset(name)
+    if length:
+        preset = preset.with_length(length)
+    return preset if min_snr_db is None else preset.with_min_snr(min_snr_db)
 
 
 def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, length=None, eta=None,
@@ -157,11 +164,7 @@ def synthetic_data(preset_name, seed, train_per_class_snr, eval_per_class_snr, l
     """Fresh training examples every epoch from `seed`, or with `eta` (SigNet's small-sample
     setting) one fixed training set of eta x train_per_class_snr per class and SNR; fixed val and
     test sets from other seeds. With `min_snr_db`, all three only at the preset's SNR levels >= it."""
-    preset = get_preset(preset_name)
-    if length:
-        preset = preset.with_length(length)
-    if min_snr_db is not None:
-        preset = preset.with_min_snr(min_snr_db)
+    preset = run_preset(preset_name, length, min_snr_db)
     n_pairs = len(preset.classes) * len(preset.snr_levels)
 
     def fixed(offset, per_pair):
