@@ -26,33 +26,32 @@ def main(argv=None):
     ap.add_argument("--out", help="where to write the calibrated bundle (default: over --bundle, via a renamed temporary file)")
     args = ap.parse_args(argv)
     labels = load_bundle(args.bundle).labels
-    val = _fit_set([runs.Run.load(args.run).data().val] + [dataset.read(p).part("val") for p in args.also],
-                   labels, [args.run] + args.also)
+    parts = [runs.Run.load(args.run).data().val] + [dataset.read(p).part("val") for p in args.also]
+    _check_labels(parts, labels, [args.run] + args.also)
+    truth = np.concatenate([p.labels for p in parts])
     out = args.out or args.bundle
     with tempfile.TemporaryDirectory() as tmp:  # the bundle with its logits output, fitted on before `out` is written
         plain = os.path.join(tmp, "logits.onnx")
         write_confidence(args.bundle, {"temperature": 1.0, "unknown_detector": None}, plain)
-        probs, logits = load_bundle(plain).outputs(val.iq)
-        confidence = openset.fit_confidence(logits, val.labels, val.snr_db, args.method)
+        plain_bundle = load_bundle(plain)
+        outputs = [plain_bundle.outputs(p.iq) for p in parts]  # part by part: an any-length bundle's may differ in length
+        probs, logits = (np.concatenate(o) for o in zip(*outputs))
+        confidence = openset.fit_confidence(logits, truth, np.concatenate([p.snr_db for p in parts]), args.method)
         write_confidence(plain, confidence, out)
     after = calibration.tempered(logits, confidence["temperature"])
     print(f"{out}: temperature {confidence['temperature']:.3f}, validation ECE "
-          f"{100 * calibration.expected_calibration_error(probs, val.labels):.2f}% -> "
-          f"{100 * calibration.expected_calibration_error(after, val.labels):.2f}% over {len(val.labels)} windows; "
+          f"{100 * calibration.expected_calibration_error(probs, truth):.2f}% -> "
+          f"{100 * calibration.expected_calibration_error(after, truth):.2f}% over {len(truth)} windows; "
           f"unknown detector {args.method}, threshold {confidence['unknown_detector']['threshold']:.4g}")
     load_bundle(out)
     return 0
 
 
-def _fit_set(parts, labels, names):
-    """The windows to fit on: every part's, checked to have the bundle's labels."""
+def _check_labels(parts, labels, names):
+    """Every part of the windows to fit on has the bundle's labels."""
     for part, name in zip(parts, names):
         if list(labels) != list(part.label_names):
             raise ValueError(f"{name}: its labels {list(part.label_names)} are not the bundle's {list(labels)}")
-    if len(parts) == 1:
-        return parts[0]
-    return dataset.Dataset(np.concatenate([p.iq for p in parts]), np.concatenate([p.labels for p in parts]),
-                           np.concatenate([p.snr_db for p in parts]), parts[0].label_names)
 
 
 if __name__ == "__main__":

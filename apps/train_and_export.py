@@ -46,6 +46,8 @@ def parse(argv):
     ap.add_argument("--normalization", help="override the model's declared input normalization")
     ap.add_argument("--crop", type=int, help="any-length models: train on random crops of this many samples "
                                              "(validation, test and the bundle use whole windows)")
+    ap.add_argument("--crop-share", type=float, help="with --crop: crop only this share of the training batches and "
+                                                     "keep the rest whole, so one model learns both lengths")
     ap.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                     help="model constructor option, e.g. backbone=resnet18 or k=5")
     ap.add_argument("--seed", type=int, default=0)
@@ -92,7 +94,7 @@ def run_config(args):
         recipe=dataclasses.asdict(dataclasses.replace(base, **overrides)), seed=args.seed, length=args.length,
         train_per_class_snr=args.train_per_class_snr, eval_per_class_snr=args.eval_per_class_snr, eta=args.eta,
         min_snr_db=args.min_snr,
-        normalization=args.normalization, crop=args.crop, model_options=model_options(args.model_option),
+        normalization=args.normalization, crop=args.crop, crop_share=args.crop_share, model_options=model_options(args.model_option),
         init_from=args.init_from, teachers=args.teacher, bundle=args.bundle, report_dir=args.report_dir, torchscript=args.torchscript,
         bf16=args.bf16)
 
@@ -148,7 +150,7 @@ def main(argv=None):
     log = make_logger(args.out, rank)
     trainer = training.Trainer(model, data, run.recipe, args.out, run.normalization, device, rank, world,
                                args.checkpoint_minutes * 60, log, tqdm, args.crop, args.bf16,
-                               run.load_teachers(data, args.threads))
+                               run.load_teachers(data, args.threads), run.config.crop_share)
     resumed = args.resume and trainer.resume()  # refuses another run's checkpoint before anything is written
     if args.init_from and not resumed:
         trainer.init_from(args.init_from)

@@ -76,6 +76,19 @@ def test_metadata_round_trip(exported):
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
 
 
+def test_any_length_bundles_refuse_windows_under_their_shortest(exported, tmp_path):
+    """The hybrid's spectra need one whole DFT frame (its trained length up to 512): a shorter window is
+    a one-line error from the bundle, not a failure inside onnxruntime's STFT."""
+    hybrid = load_bundle(exported["cyclic_hybrid"][1])
+    assert hybrid.meta.min_window_length == 128 and load_bundle(exported["lstm_ap"][1]).meta.min_window_length == 2
+    short = np.random.default_rng(2).standard_normal((3, 2, 100)).astype(np.float32)
+    with pytest.raises(ValueError, match="expects windows of >= 128 samples, got 100"):
+        hybrid.predict(short)
+    over = _rewrite(exported["cyclic_hybrid"][1], tmp_path / "over.onnx", lambda p: p.update(min_window_length="256"))
+    with pytest.raises(BundleError, match="trained_window_length is 128, under min_window_length 256"):
+        load_bundle(over)
+
+
 def _rewrite(src, dst, change):
     props = read_metadata(src)
     change(props)
@@ -95,6 +108,7 @@ def _rewrite(src, dst, change):
     (lambda p: p.update(normalization="zscore"), "normalization is 'zscore'"),
     (lambda p: p.update(modrec_format="modrec-bundle/9"), "modrec_format"),
     (lambda p: p.update(samples_per_symbol="eight"), "samples_per_symbol"),
+    (lambda p: p.update(min_window_length="64"), "min_window_length is for bundles of any window length, not 128"),
 ])
 def test_bad_metadata_is_refused_with_the_field_named(exported, tmp_path, change, message):
     path = _rewrite(exported["pet_cgdnn"][1], tmp_path / "bad.onnx", change)

@@ -57,3 +57,32 @@ def test_histograms_hold_every_sample():
     _, _, hist, _ = features(x)
     counts = torch.expm1(hist) / 100.0  # the histogram is log1p(100 x share)
     assert torch.all(counts.sum(dim=(1, 2, 3)) > 0.99)
+
+
+def test_long_windows_average_the_spectra_of_their_frames():
+    """A 1,024-sample window's spectra are the mean of its two 512-sample halves' (Bartlett), so a
+    longer window keeps the bins a trained model knows and only lowers the estimate's noise."""
+    x, _ = _windows("QPSK", 10, seed=16)
+    long = torch.cat([x, x.flip(2)], dim=2)
+    features = cf.CyclicFeatures(2 * SIG2019.length)
+    assert features.frame == cf.SPECTRUM_FRAME
+    z = cf.rms_normalize(long)
+    halves = [features._power_spectrum((z[0][:, s], z[1][:, s])) for s in (slice(0, 512), slice(512, None))]
+    assert torch.allclose(features._power_spectrum(z), (halves[0] + halves[1]) / 2, rtol=1e-4, atol=1e-3)
+    spectra, derotated, _, _ = features(long)
+    assert spectra.shape == (len(x), cf.CyclicFeatures.n_spectra, cf.SPECTRUM_FRAME)
+    assert derotated.shape == long.shape
+
+
+def test_carrier_offset_is_read_from_a_long_window():
+    preset = SIG2019.with_length(2048)
+    b = synthesize(preset, np.full(8, preset.labels.index("QPSK")), np.full(8, 20.0), 17)
+    features = cf.CyclicFeatures(preset.length)
+    z = cf.rms_normalize(torch.from_numpy(b.iq()))
+    estimate = features._line_frequency(features._power_spectrum(cf.cpowers(z)[4])) / 4
+    assert np.abs(estimate.numpy() - b.params["cfo"]).max() < 2e-4
+
+
+def test_windows_shorter_than_a_frame_are_refused():
+    with pytest.raises(ValueError, match="need windows of >= 512 samples, got 300"):
+        cf.CyclicFeatures(1024)(torch.randn(2, 2, 300))

@@ -65,6 +65,19 @@ def test_make_dataset_cli(tmp_path):
     assert not (tmp_path / "bad.h5").exists()
 
 
+def test_make_dataset_at_another_window_length(tmp_path):
+    def make(length, out):
+        return subprocess.run([sys.executable, str(ROOT / "apps/make_dataset.py"), "--preset", "rml2016a",
+                               "--per-class-snr", "5", "--length", length, "--out", str(out)],
+                              capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "python")}, timeout=300)
+
+    assert make("256", tmp_path / "long.h5").returncode == 0
+    assert dataset.read(str(tmp_path / "long.h5")).iq.shape == (1100, 2, 256)
+    bad = make("100", tmp_path / "bad.h5")
+    assert bad.returncode == 1 and not (tmp_path / "bad.h5").exists()
+    assert bad.stderr.strip() == "make_dataset.py: length 100 must be a positive multiple of 8 samples per symbol"
+
+
 def test_missing_dataset_is_named(tmp_path):
     path = tmp_path / "bad.h5"
     with h5py.File(path, "w") as f:

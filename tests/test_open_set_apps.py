@@ -98,3 +98,22 @@ def test_calibrate_also_fits_on_other_files_validation_splits(old_bundle, tmp_pa
     bad = subprocess.run([sys.executable, os.path.join(ROOT, "apps", "calibrate.py"), "--bundle", path, "--run", folder,
                           "--also", other, "--out", str(tmp_path / "d.onnx")], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode != 0 and "are not the bundle's" in bad.stderr and not os.path.exists(tmp_path / "d.onnx")
+
+
+def test_calibrate_fits_an_any_length_bundle_on_windows_of_several_lengths(tmp_path):
+    """The live default reads 1,024-sample windows and is calibrated on them and on the run's own."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    config = runs.RunConfig("cyclic_hybrid", "preset", "sig2019", {"epochs": 1}, seed=4, train_per_class_snr=1,
+                            eval_per_class_snr=5)
+    runs.Run(config, str(folder)).save()
+    torch.manual_seed(0)
+    path = str(folder / "hybrid.onnx")
+    export(build("cyclic_hybrid", 12, 512).eval(), path, get_preset("sig2019").labels)
+    longer = str(tmp_path / "long.h5")
+    _app("make_dataset.py", "--preset", "sig2019", "--per-class-snr", "5", "--length", "1024", "--seed", "11",
+         "--out", longer)
+    done = _app("calibrate.py", "--bundle", path, "--run", str(folder), "--also", longer, "--out", str(tmp_path / "c.onnx"))
+    run_val = len(runs.Run.load(str(folder)).data().val.labels)
+    assert f"over {run_val + 12 * 26 * 5 // 5} windows" in done.stdout
+    assert load_bundle(str(tmp_path / "c.onnx")).meta.unknown_detector is not None

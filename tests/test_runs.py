@@ -58,11 +58,13 @@ def test_run_json_round_trips_and_names_its_format(trained):
     (lambda d: d.update(train_per_class_snr=0), "train_per_class_snr must be a whole number >= 1"),
     (lambda d: d.update(eta=1.5), r"eta must be in \(0, 1\]"),
     (lambda d: d.update(min_snr_db="high"), "min_snr_db must be a number of dB"),
+    (lambda d: d.update(crop_share=0.5), r"crop_share must lie in \(0, 1\) and needs a crop"),
+    (lambda d: d.update(crop=32, crop_share=1.5), "crop_share must lie in"),
     (lambda d: d.update(source="data", location="x.h5", min_snr_db=0.0), "applies to synthesized examples"),
     (lambda d: d.update(recipe={**RECIPE, "lr": -1}), "lr must be a positive number"),
     (lambda d: d.pop("model"), "model"),
 ], ids=["no-format", "future-format", "unknown-field", "model", "source", "preset", "examples", "eta",
-        "min-snr", "min-snr-of-a-file", "recipe",
+        "min-snr", "crop-share-without-crop", "crop-share-above-1", "min-snr-of-a-file", "recipe",
         "missing-field"])
 def test_a_bad_run_json_is_refused_with_its_path(tmp_path, change, message):
     d = dataclasses.asdict(_config())

@@ -258,6 +258,22 @@ def test_crop_training_for_any_length_models(tmp_path):
         training.Trainer(build("pet_cgdnn", 3, 64), data, recipe, str(tmp_path / "x"), "maxmin", crop=32)
 
 
+def test_a_crop_share_trains_on_both_lengths_and_calibrates_batchnorm_on_both(tmp_path):
+    data = training.fixed_data(easy_dataset(60), seed=1)
+    x = data.batch(0, 0, 32)[0]
+    lengths = [training.crop_batch(x, 1, 0, k, 32, 0.5).shape[2] for k in range(200)]
+    assert set(lengths) == {32, 64} and 0.35 < lengths.count(32) / 200 < 0.65
+    assert lengths == [training.crop_batch(x, 1, 0, k, 32, 0.5).shape[2] for k in range(200)]  # the same every time
+    assert {training.crop_batch(x, 1, 0, k, 32).shape[2] for k in range(20)} == {32}  # no share: every batch
+    model = build("cldnn", 3, 64)  # any length, with BatchNorm
+    seen = []
+    model.register_forward_pre_hook(lambda m, args: seen.append(args[0].shape[2]))
+    training.recalibrate_batchnorm(model, data, "maxmin", 0, batch_size=2, mixed_crop=(32, 0.5))
+    mixed, seen[:] = list(seen), []
+    training.recalibrate_batchnorm(model, data, "maxmin", 0, batch_size=2)
+    assert {32, 64} <= set(mixed) and set(seen) == {64}
+
+
 def test_min_snr_synthesizes_only_the_levels_at_or_above_it():
     data = training.synthetic_data("sig2019", 3, 2, 1, length=64, min_snr_db=10)
     assert sorted(set(data.val.snr_db.tolist())) == [float(s) for s in range(10, 31, 2)]

@@ -57,6 +57,9 @@ class classifier(gr.hier_block2):
             if length is None or length < 2:
                 raise ValueError(f"{bundle_path} accepts any window length and does not say which it was trained "
                                  f"at: set window (e.g. 128)")
+            if length < (bundle.meta.min_window_length or 0):
+                raise ValueError(f"{bundle_path} reads windows of >= {bundle.meta.min_window_length} samples, "
+                                 f"window is {length}")
         elif window and window != length:
             raise ValueError(f"{bundle_path} takes {length}-sample windows only; leave window at 0 or set {length}")
         if power_gate_db is not None and not np.isfinite(power_gate_db):

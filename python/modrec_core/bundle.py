@@ -64,6 +64,7 @@ class BundleMeta:
     trained_window_length: object = None  # int, or None where an older or third-party bundle omits it
     temperature: float = 1.0  # softmax temperature fitted on the validation split (1: uncalibrated)
     unknown_detector: dict = None  # openset.fit_detector()'s output, or None: no unknown decision
+    min_window_length: object = None  # int: the shortest window an any-length bundle reads; None: not stated
 
     def as_props(self):
         props = {"modrec_format": FORMAT}
@@ -74,7 +75,7 @@ class BundleMeta:
 
 
 def make_meta(name, labels, window_length, preprocessing=None, trained_on=None, metrics=None,
-              trained_window_length=None, confidence=None):
+              trained_window_length=None, confidence=None, min_window_length=None):
     """Bundle metadata from a model name, its labels and window length, what it was trained on and
     its confidence calibration ({"temperature": T, "unknown_detector": {...}}, both optional)."""
     pre = {"normalization": "none", "input_layout": "iq", **(preprocessing or {})}
@@ -83,7 +84,7 @@ def make_meta(name, labels, window_length, preprocessing=None, trained_on=None, 
     meta = BundleMeta(name, list(labels), window_length, pre["normalization"], pre["input_layout"],
                       trained["samples_per_symbol"], trained["sample_rate"], str(trained["preset"]),
                       trained["seed"], dict(metrics or {}), __version__, trained_window_length,
-                      **(confidence or {}))
+                      min_window_length=min_window_length, **(confidence or {}))
     return parse_meta(meta.as_props(), "<new bundle>")
 
 
@@ -97,7 +98,7 @@ def export(model, path, labels, preprocessing=None, trained_on=None, metrics=Non
     window = "any" if spec.any_length else model.length
     pre = {"normalization": spec.normalization, **(preprocessing or {})}
     meta = make_meta(spec.name, labels, window, pre, trained_on, metrics, trained_window_length=model.length,
-                     confidence=confidence)
+                     confidence=confidence, min_window_length=model.min_input_length if spec.any_length else None)
     if len(labels) != model.num_classes:
         raise BundleError(f"{path}: {len(labels)} labels for a model with {model.num_classes} outputs")
     wrapped = _WithSoftmax(model).eval()
@@ -305,6 +306,8 @@ class Bundle:
         want = self.meta.window_length
         if iq.ndim != 3 or iq.shape[1] != 2 or (want != "any" and iq.shape[2] != want):
             raise ValueError(f"{self.path}: expects windows of shape (B, 2, {want}), got {iq.shape}")
+        if want == "any" and iq.shape[2] < (self.meta.min_window_length or 0):
+            raise ValueError(f"{self.path}: expects windows of >= {self.meta.min_window_length} samples, got {iq.shape[2]}")
         return iq
 
 
@@ -345,6 +348,7 @@ def parse_meta(props, path):
         trained_window = _positive_int(props, "trained_window_length", "a positive integer", path)
         if window != "any" and trained_window != window:
             raise BundleError(f"{path}: field trained_window_length is {trained_window}, but window_length is {window}")
+    shortest = _shortest_window(props, window, trained_window, path)
     _choice(props, "normalization", NORMALIZATIONS, path)
     _choice(props, "input_layout", INPUT_LAYOUTS, path)
     accuracy = _json_field(props, "accuracy", path)
@@ -361,7 +365,20 @@ def parse_meta(props, path):
     return BundleMeta(props["model"], labels, window, props["normalization"], props["input_layout"],
                       _number_or(props, "samples_per_symbol", "unknown", path),
                       _number_or(props, "sample_rate", "normalized", path), props["training_preset"],
-                      props["training_seed"], accuracy, props["code_version"], trained_window, temperature, detector)
+                      props["training_seed"], accuracy, props["code_version"], trained_window, temperature, detector,
+                      shortest)
+
+
+def _shortest_window(props, window, trained_window, path):
+    """The min_window_length field (any-length bundles only, at most trained_window_length), or None."""
+    if "min_window_length" not in props:
+        return None
+    shortest = _positive_int(props, "min_window_length", "a positive integer", path)
+    if window != "any":
+        raise BundleError(f"{path}: field min_window_length is for bundles of any window length, not {window}")
+    if trained_window is not None and trained_window < shortest:
+        raise BundleError(f"{path}: field trained_window_length is {trained_window}, under min_window_length {shortest}")
+    return shortest
 
 
 def _positive_int(props, key, expected, path):

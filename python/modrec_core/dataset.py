@@ -102,11 +102,13 @@ def check_per_class_snr(per_class_snr):
                          f"got {per_class_snr}")
 
 
-def write_synthetic(path, preset_name, per_class_snr, seed, progress=None, workers=2):
-    """Synthesize a balanced, split data set of a preset into an HDF5 file. Every argument is
-    checked before anything is written; the file is written beside `path` and renamed onto it
-    only when complete, so an existing file survives a bad argument or a killed run."""
+def write_synthetic(path, preset_name, per_class_snr, seed, progress=None, workers=2, length=None):
+    """Synthesize a balanced, split data set of a preset (at `length`-sample windows; None: the
+    preset's) into an HDF5 file. Every argument is checked before anything is written; the file is
+    written beside `path` and renamed onto it only when complete, so an existing file survives a
+    bad argument or a killed run."""
     preset = get_preset(preset_name)
+    preset = preset if length is None else preset.with_length(length)
     check_per_class_snr(per_class_snr)
     if not (isinstance(seed, (int, np.integer)) and seed >= 0):
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")

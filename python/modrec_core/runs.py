@@ -35,6 +35,7 @@ class RunConfig:
     min_snr_db: float = None  # synthesize only at the preset's SNR levels >= this (train, val and test)
     normalization: str = None  # None: the model's declared one
     crop: int = None
+    crop_share: float = None  # share of training batches cropped to `crop` (None: every batch)
     model_options: dict = dataclasses.field(default_factory=dict)
     init_from: str = None
     teachers: list = dataclasses.field(default_factory=list)  # bundle paths: distillation targets
@@ -67,6 +68,9 @@ class RunConfig:
         _check(self.normalization is None or self.normalization in NORMALIZATIONS,
                f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {self.normalization!r}")
         _check(self.crop is None or _whole(self.crop, 1), f"crop must be a whole number of samples, got {self.crop!r}")
+        _check(self.crop_share is None or (self.crop and isinstance(self.crop_share, (int, float))
+                                           and 0 < self.crop_share < 1),
+               f"crop_share must lie in (0, 1) and needs a crop, got {self.crop_share!r} with crop {self.crop!r}")
         _check(isinstance(self.model_options, dict), "model_options must be an object")
         _check(isinstance(self.teachers, list) and all(isinstance(t, str) for t in self.teachers),
                "teachers must be a list of bundle paths")
@@ -186,7 +190,8 @@ class Run:
         """Recalibrate BatchNorm statistics, fit the confidence (temperature, unknown detector) on
         the validation split, evaluate on the test split, export the bundle once (scores in its
         metadata) and write the report; returns the report."""
-        layers = training.recalibrate_batchnorm(model, data, self.normalization, state.epoch)
+        layers = training.recalibrate_batchnorm(model, data, self.normalization, state.epoch,
+                                                mixed_crop=(self.config.crop, self.config.crop_share))
         if layers:
             log(f"BatchNorm statistics of {layers} layers recalibrated on training windows of epoch {state.epoch + 1}")
         model = model.cpu().eval()

@@ -237,12 +237,13 @@ class Trainer:
     """Runs epochs with checkpoints; rank 0 writes, every rank trains its share of each batch."""
 
     def __init__(self, model, data, recipe, out_dir, normalization, device="cpu", rank=0, world=1,
-                 checkpoint_seconds=300, log=print, progress=None, crop=None, bf16=False, teachers=()):
+                 checkpoint_seconds=300, log=print, progress=None, crop=None, bf16=False, teachers=(), crop_share=None):
         if crop and not model.spec.any_length:
             raise ValueError(f"--crop needs a model that takes any window length; {model.spec.name} does not")
         if crop and not model.spec.min_length <= crop <= data.length:
             raise ValueError(f"crop {crop} must lie between {model.spec.min_length} and the window length {data.length}")
         self.crop = crop  # train on random crops of this length (validation and test use whole windows)
+        self.crop_share = crop_share  # the share of batches cropped (None: all)
         self.bf16 = bf16  # bfloat16 autocast of training forward passes; weights, validation and export stay float32
         check_distillation(teachers, recipe.distill_weight)
         self.teachers = teachers  # bundles whose mean probabilities are the distillation targets
@@ -358,8 +359,9 @@ class Trainer:
             x = augment(x, self.recipe.augmentations, streams.generator(self.data.seed, epoch, k, streams.AUGMENT_KEY))
         soft = np.mean([t.predict(x) for t in self.teachers], axis=0).astype(np.float32) if self.teachers else None
         if self.crop:
-            x = self._crop(x, epoch, k)
-            outliers = None if outliers is None else self._crop(outliers, epoch, k)
+            x = crop_batch(x, self.data.seed, epoch, k, self.crop, self.crop_share)
+            outliers = None if outliers is None else crop_batch(outliers, self.data.seed, epoch, k, self.crop,
+                                                                self.crop_share)
         return x, y, outliers, soft
 
     def _batches(self, epoch, first):
@@ -377,12 +379,6 @@ class Trainer:
                     ahead.append(pool.submit(self._batch, epoch, k))
                     k += 1
                 yield batch
-
-    def _crop(self, x, epoch, step):
-        """One random `crop`-sample slice of every window, the same for a given (epoch, batch)."""
-        rng = streams.generator(self.data.seed, epoch, step, streams.CROP_KEY)
-        start = rng.integers(0, x.shape[2] - self.crop + 1)
-        return x[:, :, start:start + self.crop]
 
     def train_step(self, x, y, outliers=None, soft=None):
         """One optimizer step on a batch (numpy iq, labels, outlier windows for outlier exposure,
@@ -471,10 +467,22 @@ def augment(x, names, rng):
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batch_size=256):
+def crop_batch(x, seed, epoch, step, crop, share=None):
+    """One random `crop`-sample slice of every window, the same for a given (epoch, batch); with
+    `share`, only that share of the batches is cropped and the rest stay whole."""
+    rng = streams.generator(seed, epoch, step, streams.CROP_KEY)
+    if share is not None and rng.random() >= share:
+        return x
+    start = rng.integers(0, x.shape[2] - crop + 1)
+    return x[:, :, start:start + crop]
+
+
+def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batch_size=256, mixed_crop=(None, None)):
     """Set every BatchNorm's running mean/variance to exact averages over `examples` training
     windows of `epoch` ("precise BN"): training's running averages lag the weights and may come
-    from crops or autocast. Returns the number of BatchNorm layers (0: model unchanged)."""
+    from crops or autocast. Whole windows, except for a run trained on both lengths
+    (`mixed_crop` = (crop, crop_share) with a share): its batches cropped as in training.
+    Returns the number of BatchNorm layers (0: model unchanged)."""
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         return 0
@@ -487,6 +495,8 @@ def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batc
     with torch.no_grad():
         for k in range(math.ceil(min(examples, data.per_epoch) / batch_size)):
             x, _ = data.batch(epoch, k, batch_size)
+            if mixed_crop[1] is not None:
+                x = crop_batch(x, data.seed, epoch, k, *mixed_crop)
             model(torch.from_numpy(normalize(x, normalization)).to(device))
     for m, (momentum, training) in zip(norms, saved):
         m.momentum = momentum

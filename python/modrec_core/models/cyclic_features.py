@@ -15,6 +15,7 @@ HIST_BINS = 32  # constellation histogram bins per axis over [-HIST_RANGE, HIST_
 HIST_RANGE = 2.0
 AMP_BINS = 24  # amplitude histogram bins over [0, AMP_RANGE]
 AMP_RANGE = 3.0
+SPECTRUM_FRAME = 512  # DFT length of the spectra: longer windows average whole frames (Bartlett)
 
 
 def cmul(a, b):
@@ -39,21 +40,26 @@ def rms_normalize(x):
 
 class CyclicFeatures(nn.Module):
     """Spectra of |z|^2 and z^k, a blind carrier-offset estimate from the z^4 line, the window
-    derotated by it, its constellation histogram, amplitude histogram and moment features."""
+    derotated by it, its constellation histogram, amplitude histogram and moment features.
+
+    Built for `length`, it reads any window of at least `frame` = min(length, SPECTRUM_FRAME)
+    samples: the spectra keep `frame` bins and average the window's whole frames, so a longer
+    window gives the same features, less noisy."""
 
     n_spectra = 1 + len(POWERS)
     n_scalars = AMP_BINS + 6 + n_spectra
 
     def __init__(self, length):
         super().__init__()
-        self.length = int(length)
-        self.register_buffer("window", torch.hann_window(self.length, periodic=True), persistent=False)
-        self.register_buffer("time", torch.arange(self.length, dtype=torch.float32), persistent=False)
+        self.frame = min(int(length), SPECTRUM_FRAME)
+        self.register_buffer("window", torch.hann_window(self.frame, periodic=True), persistent=False)
         self.register_buffer("hist_centres", torch.linspace(-HIST_RANGE, HIST_RANGE, HIST_BINS), persistent=False)
         self.register_buffer("amp_centres", torch.linspace(0.0, AMP_RANGE, AMP_BINS), persistent=False)
 
     def forward(self, x):
-        """(B, 2, L) -> spectra (B, 5, L), derotated window (B, 2, L), histogram (B, 1, 32, 32), scalars (B, S)."""
+        """(B, 2, L) -> spectra (B, 5, frame), derotated window (B, 2, L), histogram (B, 1, 32, 32), scalars (B, S)."""
+        if x.shape[2] < self.frame:
+            raise ValueError(f"the cyclic features need windows of >= {self.frame} samples, got {x.shape[2]}")
         z = rms_normalize(x)
         powers = cpowers(z)
         amp2 = z[0] ** 2 + z[1] ** 2
@@ -64,20 +70,21 @@ class CyclicFeatures(nn.Module):
         y = self._derotate(z, power[:, 1 + POWERS.index(4)])
         peaks = torch.log(power.amax(dim=2) + 1e-6)  # a window of constant |x|^2 has no |x|^2 spectrum
         scalars = torch.cat([self._amplitude_histogram(amp2), _moments(powers, amp2), peaks], dim=1)
-        log_spectra = torch.roll(torch.log(power + 1e-3), self.length // 2, dims=2) / 4.0
+        log_spectra = torch.roll(torch.log(power + 1e-3), self.frame // 2, dims=2) / 4.0
         return log_spectra, torch.stack(y, dim=1), self._constellation(y), scalars
 
     def _dft(self, signal):
-        """Windowed DFT of a real (B, L) signal: (re, im), each (B, L)."""
+        """Windowed DFTs of a real (B, L) signal's whole frames: (re, im), each (B, frame, frames)."""
         with warnings.catch_warnings():  # return_complex=False is deprecated, but it is what ONNX export takes
             warnings.simplefilter("ignore", UserWarning)
-            spec = torch.stft(signal, self.length, hop_length=self.length, window=self.window, center=False,
-                              onesided=False, return_complex=False)[:, :, 0]
+            spec = torch.stft(signal, self.frame, hop_length=self.frame, window=self.window, center=False,
+                              onesided=False, return_complex=False)
         return spec[..., 0], spec[..., 1]
 
     def _power_spectrum(self, z):
+        """|DFT(z)|^2 averaged over the frames: (B, frame)."""
         a, b = self._dft(z[0]), self._dft(z[1])
-        return (a[0] - b[1]) ** 2 + (a[1] + b[0]) ** 2
+        return ((a[0] - b[1]) ** 2 + (a[1] + b[0]) ** 2).mean(dim=2)
 
     def _derotate(self, z, power4):
         """z with the carrier offset and phase read from the z^4 line removed (a 90-degree ambiguity
@@ -87,7 +94,8 @@ class CyclicFeatures(nn.Module):
         have none that help, and infinite ones at a zero line): a learned front end trains through
         the derotation, not through its estimate."""
         f = self._line_frequency(power4.detach()) / 4.0
-        angle = -2.0 * math.pi * f.unsqueeze(1) * self.time
+        time = torch.cumsum(torch.ones_like(z[0][0]), 0) - 1.0  # 0..L-1 on z's device (arange traces it as a constant)
+        angle = -2.0 * math.pi * f.unsqueeze(1) * time
         y = cmul(z, (torch.cos(angle), torch.sin(angle)))
         c4 = cpowers(y)[4]
         u = _fourth_root_unit((c4[0].mean(dim=1, keepdim=True).detach(), c4[1].mean(dim=1, keepdim=True).detach()))
@@ -95,7 +103,7 @@ class CyclicFeatures(nn.Module):
 
     def _line_frequency(self, power):
         """Frequency (cycles/sample) of the strongest bin, refined by a parabola through log power."""
-        n = self.length
+        n = self.frame
         k = torch.argmax(power, dim=1, keepdim=True)
         logp = torch.log(power + 1e-12)
         lm, l0, lp = (torch.gather(logp, 1, (k + d) % n).squeeze(1) for d in (-1, 0, 1))
@@ -108,7 +116,7 @@ class CyclicFeatures(nn.Module):
         """Bilinear 2-D histogram of the derotated samples, log-scaled: (B, 1, BINS, BINS)."""
         width = 2.0 * HIST_RANGE / (HIST_BINS - 1)
         hist = torch.bmm(_bin_weights(y[0], self.hist_centres, width).transpose(1, 2),
-                         _bin_weights(y[1], self.hist_centres, width)) / self.length
+                         _bin_weights(y[1], self.hist_centres, width)) / y[0].shape[1]
         return torch.log1p(100.0 * hist).unsqueeze(1)
 
     def _amplitude_histogram(self, amp2):

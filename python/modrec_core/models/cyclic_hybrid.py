@@ -30,7 +30,7 @@ def max_and_mean(h):
     return torch.cat([h.amax(dim=2), h.mean(dim=2)], dim=1)
 
 
-@register(ModelSpec("cyclic_hybrid", papers.GR_MODREC_HYBRID, normalization="none", min_length=64,
+@register(ModelSpec("cyclic_hybrid", papers.GR_MODREC_HYBRID, normalization="none", any_length=True, min_length=64,
                     length_multiple=16))
 class CyclicHybrid(AMRModel):
     def __init__(self, num_classes, length):
@@ -47,6 +47,10 @@ class CyclicHybrid(AMRModel):
         fused = 2 * 96 + 2 * 64 + const_out + CyclicFeatures.n_scalars
         self.scalars = nn.BatchNorm1d(CyclicFeatures.n_scalars)
         self.head = nn.Sequential(nn.Linear(fused, 192), nn.ReLU(), nn.Dropout(0.3), nn.Linear(192, num_classes))
+
+    @property
+    def min_input_length(self):
+        return self.features.frame
 
     def forward(self, x):
         self.check_input(x)

@@ -7,13 +7,17 @@ from .cyclic_hybrid import CyclicHybrid
 from .registry import AMRModel, ModelSpec, register
 
 
-@register(ModelSpec("equalized_cyclic_hybrid", papers.GR_MODREC_EQUALIZED, normalization="none", min_length=64,
-                    length_multiple=16))
+@register(ModelSpec("equalized_cyclic_hybrid", papers.GR_MODREC_EQUALIZED, normalization="none", any_length=True,
+                    min_length=64, length_multiple=16))
 class EqualizedCyclicHybrid(AMRModel):
     def __init__(self, num_classes, length):
         super().__init__(num_classes, length)
         self.equalizer = BlindEqualizer()
         self.classifier = CyclicHybrid(num_classes, length)
+
+    @property
+    def min_input_length(self):
+        return self.classifier.min_input_length
 
     def forward(self, x):
         self.check_input(x)

@@ -28,6 +28,11 @@ class AMRModel(nn.Module):
         super().__init__()
         self.num_classes, self.length = int(num_classes), int(length)
 
+    @property
+    def min_input_length(self):
+        """The shortest window this built model reads (any-length models; others read only self.length)."""
+        return self.spec.min_length
+
     def check_input(self, x):
         want_len = "L" if self.spec.any_length else str(self.length)
         if x.dim() != 3 or x.shape[1] != 2 or (not self.spec.any_length and x.shape[2] != self.length):
