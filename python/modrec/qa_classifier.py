@@ -252,8 +252,10 @@ class qa_classifier(gr_unittest.TestCase):
         any_length = _bundle(self.tmp.name, "gru2", length=48)
         self.assertEqual(modrec.classifier(any_length).windows.length, 48)  # its trained_window_length
         self.assertEqual(modrec.classifier(any_length, window=128).windows.length, 128)
-        with self.assertRaisesRegex(ValueError, "reads windows of >= 2 samples, window is 1"):
-            modrec.classifier(any_length, window=1)  # under its min_window_length
+        floored = os.path.join(self.tmp.name, "floored.onnx")
+        replace_metadata(any_length, {**read_metadata(any_length), "min_window_length": "40"}, floored)
+        with self.assertRaisesRegex(ValueError, "reads windows of >= 40 samples, window is 32"):
+            modrec.classifier(floored, window=32)
         kept = {k: v for k, v in read_metadata(any_length).items() if k != "trained_window_length"}
         replace_metadata(any_length, kept, any_length)
         with self.assertRaisesRegex(ValueError, "set window"):
