@@ -150,7 +150,7 @@ def main(argv=None):
     log = make_logger(args.out, rank)
     trainer = training.Trainer(model, data, run.recipe, args.out, run.normalization, device, rank, world,
                                args.checkpoint_minutes * 60, log, tqdm, args.crop, args.bf16,
-                               run.load_teachers(data, args.threads), run.config.crop_share)
+                               run.load_teachers(data, args.threads), crop_share=args.crop_share)
     resumed = args.resume and trainer.resume()  # refuses another run's checkpoint before anything is written
     if args.init_from and not resumed:
         trainer.init_from(args.init_from)

@@ -268,7 +268,7 @@ def test_a_crop_share_trains_on_both_lengths_and_calibrates_batchnorm_on_both(tm
     model = build("cldnn", 3, 64)  # any length, with BatchNorm
     seen = []
     model.register_forward_pre_hook(lambda m, args: seen.append(args[0].shape[2]))
-    training.recalibrate_batchnorm(model, data, "maxmin", 0, batch_size=2, mixed_crop=(32, 0.5))
+    training.recalibrate_batchnorm(model, data, "maxmin", 0, batch_size=2, crop=32, crop_share=0.5)
     mixed, seen[:] = list(seen), []
     training.recalibrate_batchnorm(model, data, "maxmin", 0, batch_size=2)
     assert {32, 64} <= set(mixed) and set(seen) == {64}

@@ -191,7 +191,7 @@ class Run:
         the validation split, evaluate on the test split, export the bundle once (scores in its
         metadata) and write the report; returns the report."""
         layers = training.recalibrate_batchnorm(model, data, self.normalization, state.epoch,
-                                                mixed_crop=(self.config.crop, self.config.crop_share))
+                                                crop=self.config.crop, crop_share=self.config.crop_share)
         if layers:
             log(f"BatchNorm statistics of {layers} layers recalibrated on training windows of epoch {state.epoch + 1}")
         model = model.cpu().eval()

@@ -477,11 +477,11 @@ def crop_batch(x, seed, epoch, step, crop, share=None):
     return x[:, :, start:start + crop]
 
 
-def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batch_size=256, mixed_crop=(None, None)):
+def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batch_size=256, crop=None, crop_share=None):
     """Set every BatchNorm's running mean/variance to exact averages over `examples` training
     windows of `epoch` ("precise BN"): training's running averages lag the weights and may come
-    from crops or autocast. Whole windows, except for a run trained on both lengths
-    (`mixed_crop` = (crop, crop_share) with a share): its batches cropped as in training.
+    from crops or autocast. Whole windows, except for a run trained on both lengths (a
+    `crop_share` with its `crop`): its batches cropped as in training.
     Returns the number of BatchNorm layers (0: model unchanged)."""
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
@@ -495,8 +495,8 @@ def recalibrate_batchnorm(model, data, normalization, epoch, examples=8192, batc
     with torch.no_grad():
         for k in range(math.ceil(min(examples, data.per_epoch) / batch_size)):
             x, _ = data.batch(epoch, k, batch_size)
-            if mixed_crop[1] is not None:
-                x = crop_batch(x, data.seed, epoch, k, *mixed_crop)
+            if crop_share is not None:
+                x = crop_batch(x, data.seed, epoch, k, crop, crop_share)
             model(torch.from_numpy(normalize(x, normalization)).to(device))
     for m, (momentum, training) in zip(norms, saved):
         m.momentum = momentum
