@@ -3,6 +3,7 @@
 evaluated on the run's test split, without stopping or changing the run.
 
     apps/export_checkpoint.py --run runs/pet_cgdnn_sig2019
+    apps/export_checkpoint.py --run runs/equalized --model-option views=4   # the same weights, four views
 """
 import argparse
 
@@ -13,10 +14,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", required=True, help="training run folder")
     ap.add_argument("--bundle", help="bundle path (default: the run's own)")
+    ap.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="build the exported model with this option instead of the run's (one that keeps the weights)")
     args = ap.parse_args(argv)
     run = runs.Run.load(args.run)
     data = run.data()
-    model, state = run.restore_best(data)
+    model, state = run.restore_best(data, **cli.model_options(args.model_option))
     run.finish(model, data, state, print, bundle=args.bundle)
     return 0
 

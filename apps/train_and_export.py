@@ -94,20 +94,9 @@ def run_config(args):
         recipe=dataclasses.asdict(dataclasses.replace(base, **overrides)), seed=args.seed, length=args.length,
         train_per_class_snr=args.train_per_class_snr, eval_per_class_snr=args.eval_per_class_snr, eta=args.eta,
         min_snr_db=args.min_snr,
-        normalization=args.normalization, crop=args.crop, crop_share=args.crop_share, model_options=model_options(args.model_option),
+        normalization=args.normalization, crop=args.crop, crop_share=args.crop_share, model_options=cli.model_options(args.model_option),
         init_from=args.init_from, teachers=args.teacher, bundle=args.bundle, report_dir=args.report_dir, torchscript=args.torchscript,
         bf16=args.bf16)
-
-
-def model_options(pairs):
-    """KEY=VALUE strings as a dict, whole numbers as int."""
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not (key and sep):
-            raise ValueError(f"--model-option {pair!r}: expected KEY=VALUE")
-        out[key] = int(value) if value.lstrip("-").isdigit() else value
-    return out
 
 
 def setup_distributed(device_name):

@@ -108,9 +108,28 @@ def test_a_widened_equalizer_keeps_its_filters():
         widened(wide.state_dict(), 33)
 
 
-def test_an_equalized_bundle_matches_eager_with_a_working_filter(tmp_path):
+def test_four_views_average_the_logits_of_the_symmetric_windows():
+    """views=4: the mean of the single view's logits over the window, its conjugate, its time
+    reversal and both, so the score no longer depends on either symmetry; same weights."""
+    torch.manual_seed(5)
+    one = build("equalized_cyclic_hybrid", 12, 128).eval()
+    four = build("equalized_cyclic_hybrid", 12, 128, views=4).eval()
+    four.load_state_dict(one.state_dict())
+    x = torch.randn(3, 2, 128)
+    conj = torch.stack([x[:, 0], -x[:, 1]], 1)
+    with torch.no_grad():
+        want = (one(x) + one(conj) + one(x.flip(2)) + one(conj.flip(2))) / 4
+        assert torch.allclose(four(x), want, atol=1e-5)
+        assert torch.allclose(four(conj), four(x), atol=1e-5) and torch.allclose(four(x.flip(2)), four(x), atol=1e-5)
+        assert not torch.allclose(one(conj), one(x), atol=1e-3)  # the single view depends on them
+    with pytest.raises(ValueError, match=r"views must be one of \(1, 4\), got 2"):
+        build("equalized_cyclic_hybrid", 12, 128, views=2)
+
+
+@pytest.mark.parametrize("views", [1, 4])
+def test_an_equalized_bundle_matches_eager_with_a_working_filter(tmp_path, views):
     torch.manual_seed(2)
-    model = build("equalized_cyclic_hybrid", 12, 128)
+    model = build("equalized_cyclic_hybrid", 12, 128, views=views)
     with torch.no_grad():
         model.equalizer.head[2].weight.normal_(0, 0.05)  # away from the identity: the FIR path is used
     model.eval()

@@ -119,6 +119,10 @@ def test_export_checkpoint_app_uses_the_run_folder(trained, tmp_path):
     bad = subprocess.run([sys.executable, str(ROOT / "apps/export_checkpoint.py"), "--run", str(tmp_path)],
                          capture_output=True, text=True, env=ENV, timeout=600)
     assert bad.returncode == 1 and bad.stderr.strip().endswith("not a run folder (no run.json)")
+    option = subprocess.run([sys.executable, str(ROOT / "apps/export_checkpoint.py"), "--run", str(trained),
+                             "--bundle", str(tmp_path / "views.onnx"), "--model-option", "views=4"],
+                            capture_output=True, text=True, env=ENV, timeout=600)
+    assert option.returncode == 1 and option.stderr.strip().endswith("gru2 has no option views; its options: none")
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "models").glob("*.onnx")))

@@ -157,18 +157,20 @@ class Run:
             return training.fixed_data(loaders.load_rml2018(c.location), c.seed, "rml2018-file")
         return training.fixed_data(loaders.load_sigmf(c.location, c.length), c.seed, "sigmf")
 
-    def build_model(self, data):
-        """The run's model, untrained, for `data`'s classes and window length."""
-        return build(self.config.model, len(data.label_names), data.length, **self.config.model_options)
+    def build_model(self, data, **options):
+        """The run's model, untrained, for `data`'s classes and window length; `options` override
+        the run's model options (those that keep the weights' shapes, such as views)."""
+        return build(self.config.model, len(data.label_names), data.length, **{**self.config.model_options, **options})
 
-    def restore_best(self, data):
+    def restore_best(self, data, **options):
         """(model with the best weights so far, training.State) from the run's checkpoint.pt, or
-        from best.pt, the best weights alone (what models/resume keeps of a shipped bundle's run)."""
+        from best.pt, the best weights alone (what models/resume keeps of a shipped bundle's run);
+        `options` as for build_model."""
         path = self.checkpoint if os.path.isfile(self.checkpoint) else os.path.join(self.folder, "best.pt")
         if not os.path.isfile(path):
             raise ValueError(f"{self.folder}: no checkpoint.pt or best.pt to restore")
         ck = torch.load(path, map_location="cpu", weights_only=False)
-        model = self.build_model(data)
+        model = self.build_model(data, **options)
         model.load_state_dict(ck["best_model"])
         return model.eval(), training.State(**ck["state"])
 
