@@ -55,10 +55,10 @@ def main(argv=None):
         start = points[-1][0] if args.chain else 0.0
         print(f"{label}: {len(points)} epochs, {points[-1][0]:.1f} min, best val {100 * max(p[1] for p in points):.2f} %")
     ax.set_xlabel("minutes of training")
-    ax.set_ylabel("validation accuracy (%), all SNRs")
+    ax.set_ylabel("validation accuracy (%), at the SNRs each run trains on")
     ax.set_title(args.title)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the axes: it never hides a point
     tmp = args.out + ".tmp.png"
     fig.savefig(tmp, dpi=110, bbox_inches="tight")
     os.replace(tmp, args.out)
