@@ -125,6 +125,26 @@ def test_export_checkpoint_app_uses_the_run_folder(trained, tmp_path):
     assert option.returncode == 1 and option.stderr.strip().endswith("gru2 has no option views; its options: none")
 
 
+def test_finish_sets_batchnorm_on_the_share_of_crops_asked_for(trained, tmp_path, monkeypatch):
+    """By default BatchNorm sees the run's own crop share; batchnorm_crop_share overrides it, and a
+    run without a crop refuses one in one line."""
+    shares = []
+    monkeypatch.setattr(training, "recalibrate_batchnorm", lambda *a, crop=None, crop_share=None: shares.append(
+        (crop, crop_share)) or 0)
+    cropped = runs.Run(_config(model="cldnn", crop=32, crop_share=0.5), str(tmp_path / "c"))
+    data = cropped.data()
+    model = cropped.build_model(data)
+    state = training.State()
+    for share in (None, 1.0):
+        cropped.finish(model, data, state, log=lambda *_: None, bundle=str(tmp_path / "c.onnx"), batchnorm_crop_share=share)
+    assert shares == [(32, 0.5), (32, 1.0)]
+    run = runs.Run.load(str(trained))
+    with pytest.raises(ValueError, match=r"batchnorm_crop_share must lie in \[0, 1\] and the run needs a crop"):
+        run.finish(None, None, state, batchnorm_crop_share=1.0)
+    with pytest.raises(ValueError, match="batchnorm_crop_share must lie in"):
+        cropped.finish(None, None, state, batchnorm_crop_share=1.5)
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "models").glob("*.onnx")))
 def test_every_shipped_bundle_can_be_continued_from_models_resume(name):
     """models/resume/<bundle>/ holds the run's settings and best weights, and they are the bundle's."""

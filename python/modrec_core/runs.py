@@ -188,14 +188,21 @@ class Run:
     def bundle_path(self, data):
         return self.config.bundle or os.path.join(self.folder, f"{self.config.model}_{data.meta['preset']}.onnx")
 
-    def finish(self, model, data, state, log=print, bundle=None):
+    def finish(self, model, data, state, log=print, bundle=None, batchnorm_crop_share=None):
         """Recalibrate BatchNorm statistics, fit the confidence (temperature, unknown detector) on
         the validation split, evaluate on the test split, export the bundle once (scores in its
-        metadata) and write the report; returns the report."""
+        metadata) and write the report; returns the report. batchnorm_crop_share: the share of
+        BatchNorm's windows cut to the run's crop (default: the run's crop_share), e.g. 1 to set
+        BatchNorm for the shorter windows of a run trained on two lengths."""
+        share = self.config.crop_share if batchnorm_crop_share is None else batchnorm_crop_share
+        _check(batchnorm_crop_share is None or (self.config.crop and 0 <= batchnorm_crop_share <= 1),
+               f"batchnorm_crop_share must lie in [0, 1] and the run needs a crop, got {batchnorm_crop_share!r} "
+               f"with crop {self.config.crop!r}")
         layers = training.recalibrate_batchnorm(model, data, self.normalization, state.epoch,
-                                                crop=self.config.crop, crop_share=self.config.crop_share)
+                                                crop=self.config.crop, crop_share=share)
         if layers:
-            log(f"BatchNorm statistics of {layers} layers recalibrated on training windows of epoch {state.epoch + 1}")
+            cut = "" if share is None else f", {share:.0%} of them cut to {self.config.crop} samples"
+            log(f"BatchNorm statistics of {layers} layers recalibrated on training windows of epoch {state.epoch + 1}{cut}")
         model = model.cpu().eval()
         val, test = data.val, data.test
         confidence = openset.fit_confidence(training.model_logits(model, val.iq, self.normalization).numpy(),
