@@ -22,6 +22,7 @@ def main(argv=None):
                          "--crop-share); 1 sets BatchNorm for the crop length of a run trained on two lengths")
     args = ap.parse_args(argv)
     run = runs.Run.load(args.run)
+    run.batchnorm_crop_share(args.batchnorm_crop_share)  # a bad value fails here, before the data are made
     data = run.data()
     model, state = run.restore_best(data, **cli.model_options(args.model_option))
     run.finish(model, data, state, print, bundle=args.bundle, batchnorm_crop_share=args.batchnorm_crop_share)

@@ -123,6 +123,10 @@ def test_export_checkpoint_app_uses_the_run_folder(trained, tmp_path):
                              "--bundle", str(tmp_path / "views.onnx"), "--model-option", "views=4"],
                             capture_output=True, text=True, env=ENV, timeout=600)
     assert option.returncode == 1 and option.stderr.strip().endswith("gru2 has no option views; its options: none")
+    share = subprocess.run([sys.executable, str(ROOT / "apps/export_checkpoint.py"), "--run", str(trained),
+                            "--bundle", str(tmp_path / "share.onnx"), "--batchnorm-crop-share", "1"],
+                           capture_output=True, text=True, env=ENV, timeout=600)
+    assert share.returncode == 1 and "the run needs a crop" in share.stderr and not (tmp_path / "share.onnx").exists()
 
 
 def test_finish_sets_batchnorm_on_the_share_of_crops_asked_for(trained, tmp_path, monkeypatch):

@@ -188,16 +188,21 @@ class Run:
     def bundle_path(self, data):
         return self.config.bundle or os.path.join(self.folder, f"{self.config.model}_{data.meta['preset']}.onnx")
 
+    def batchnorm_crop_share(self, override=None):
+        """The share of BatchNorm's recalibration batches cut to the run's crop: `override`, checked
+        (cheap, so apps can refuse a bad value before making the data), or the run's crop_share."""
+        _check(override is None or (self.config.crop and 0 <= override <= 1),
+               f"batchnorm_crop_share must lie in [0, 1] and the run needs a crop, got {override!r} "
+               f"with crop {self.config.crop!r}")
+        return self.config.crop_share if override is None else override
+
     def finish(self, model, data, state, log=print, bundle=None, batchnorm_crop_share=None):
         """Recalibrate BatchNorm statistics, fit the confidence (temperature, unknown detector) on
         the validation split, evaluate on the test split, export the bundle once (scores in its
         metadata) and write the report; returns the report. batchnorm_crop_share: the share of
         BatchNorm's windows cut to the run's crop (default: the run's crop_share), e.g. 1 to set
         BatchNorm for the shorter windows of a run trained on two lengths."""
-        share = self.config.crop_share if batchnorm_crop_share is None else batchnorm_crop_share
-        _check(batchnorm_crop_share is None or (self.config.crop and 0 <= batchnorm_crop_share <= 1),
-               f"batchnorm_crop_share must lie in [0, 1] and the run needs a crop, got {batchnorm_crop_share!r} "
-               f"with crop {self.config.crop!r}")
+        share = self.batchnorm_crop_share(batchnorm_crop_share)
         layers = training.recalibrate_batchnorm(model, data, self.normalization, state.epoch,
                                                 crop=self.config.crop, crop_share=share)
         if layers:
